@@ -1,0 +1,55 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config
+from .db import db
+from .extensions import socketio
+from .methods import default_directory, load_methods
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; raises ``MethodError`` when a method file is broken."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INTERVISIE_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "intervisie.sqlite3")
+
+    app.extensions["intervisie_methods"] = load_methods(
+        Path(app.config["METHODS_DIR"] or default_directory())
+    )
+
+    db.init_app(app)
+    if app.config["AUTO_MIGRATE"]:
+        db.upgrade()
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config["MESSAGE_QUEUE"],
+        max_http_buffer_size=app.config["MAX_MESSAGE_BYTES"],
+        # Notice a vanished device within ~20 s so presence stays honest.
+        ping_interval=10,
+        ping_timeout=10,
+    )
+
+    from . import events, views
+
+    events.register(app)
+    app.register_blueprint(views.bp)
+    return app

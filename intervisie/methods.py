@@ -1,0 +1,321 @@
+"""Load and validate the intervision methods defined as data in ``methods/*.yaml``.
+
+A broken file must stop the server with the file, the field and what is wrong,
+so every check here raises ``MethodError`` with that triple instead of letting
+a KeyError or TypeError escape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("nl", "en")
+ROLES = ("facilitator", "case_bringer", "participant")
+AUDIENCES = ("team", "managers")
+# What a contribution can be; labels live in the translation catalogues.
+KINDS = (
+    "checkin",
+    "review",
+    "case_proposal",
+    "case",
+    "question",
+    "answer",
+    "association",
+    "perspective",
+    "core_problem",
+    "cause",
+    "solution",
+    "advice",
+    "quality",
+    "takeaway",
+    "action",
+    "learned",
+    "evaluation",
+    "checkout",
+)
+# Marks come in scales: a person gives at most one value per scale to a contribution.
+MARK_SCALES = {
+    "rating": ("warm", "neutral", "cold"),
+    "appeals": ("appeals",),
+    "helped": ("helped",),
+    "vote": ("vote",),
+    "keep": ("keep",),
+}
+MARK_VALUES = tuple(v for values in MARK_SCALES.values() for v in values)
+
+
+def scale_of(value: str) -> str:
+    return next(scale for scale, values in MARK_SCALES.items() if value in values)
+
+
+RULE_TYPES = (
+    "case_bringer_listens",
+    "case_bringer_turned_away",
+    "open_questions",
+    "max_per_person",
+    "marks",
+    "write_privately",
+    "turn_order",
+)
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+MAX_MINUTES = 180
+
+
+class MethodError(ValueError):
+    """A method file is invalid: says which file, which field, and what is wrong."""
+
+    def __init__(self, source: str, where: str, problem: str):
+        super().__init__(f"{source}: {where}: {problem}")
+        self.source, self.where, self.problem = source, where, problem
+
+
+@dataclass(frozen=True)
+class Rule:
+    type: str
+    kind: str | None = None
+    count: int | None = None
+    values: tuple[str, ...] = ()
+    by: tuple[str, ...] = ()
+    seconds_per_speaker: int | None = None
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    names: dict[str, str]
+    purpose: dict[str, str]
+    instructions: dict[str, str]
+    minutes: int
+    contribute: dict[str, tuple[str, ...]]  # kind -> roles allowed to add it
+    rules: tuple[Rule, ...] = ()
+
+    def rule(self, type_: str) -> Rule | None:
+        return next((r for r in self.rules if r.type == type_), None)
+
+    def rules_of(self, type_: str) -> list[Rule]:
+        return [r for r in self.rules if r.type == type_]
+
+
+@dataclass(frozen=True)
+class Method:
+    id: str
+    names: dict[str, str]
+    descriptions: dict[str, str]
+    audience: str
+    group_size: tuple[int, int]
+    steps: tuple[Step, ...]
+    house_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    source: str = ""
+
+    def step_index(self, step_id: str) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.id == step_id)
+
+    def summary(self, lang: str) -> dict:
+        """What a start page shows before someone picks this method."""
+        return {
+            "id": self.id,
+            "name": self.names[lang],
+            "description": self.descriptions[lang],
+            "audience": self.audience,
+            "group_size": list(self.group_size),
+            "minutes": sum(s.minutes for s in self.steps),
+            "steps": [
+                {
+                    "id": s.id,
+                    "name": s.names[lang],
+                    "purpose": s.purpose[lang],
+                    "minutes": s.minutes,
+                }
+                for s in self.steps
+            ],
+        }
+
+
+class _Reader:
+    """Walks one parsed YAML document, naming the field in every error."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> MethodError:
+        return MethodError(self.source, where, problem)
+
+    def mapping(self, value, where: str, required: set[str], optional: set[str] = frozenset()):
+        if not isinstance(value, dict):
+            raise self.fail(where, "must be a mapping of fields")
+        missing = sorted(required - value.keys())
+        if missing:
+            raise self.fail(where, f"missing field '{missing[0]}'")
+        unknown = sorted(value.keys() - required - optional)
+        if unknown:
+            raise self.fail(f"{where}.{unknown[0]}" if where else unknown[0], "unknown field")
+        return value
+
+    def identifier(self, value, where: str) -> str:
+        if not isinstance(value, str) or not ID_PATTERN.match(value):
+            raise self.fail(where, "must be lower-case letters, digits and dashes")
+        return value
+
+    def text(self, value, where: str) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "must give the text per language (nl, en)")
+        for lang in LANGUAGES:
+            if not isinstance(value.get(lang), str) or not value[lang].strip():
+                raise self.fail(f"{where}.{lang}", "missing or empty text")
+        extra = sorted(value.keys() - set(LANGUAGES))
+        if extra:
+            raise self.fail(f"{where}.{extra[0]}", "unknown language")
+        return {lang: value[lang].strip() for lang in LANGUAGES}
+
+    def integer(self, value, where: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(where, f"must be a whole number from {low} to {high}")
+        return value
+
+    def choice(self, value, where: str, allowed: tuple[str, ...]) -> str:
+        if value not in allowed:
+            raise self.fail(where, f"must be one of: {', '.join(allowed)}")
+        return value
+
+    def choices(self, value, where: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.fail(where, "must be a non-empty list")
+        return tuple(self.choice(v, f"{where}[{i}]", allowed) for i, v in enumerate(value))
+
+
+def _read_rule(r: _Reader, raw, where: str, contribute: dict[str, tuple[str, ...]]) -> Rule:
+    if isinstance(raw, str):
+        raw = {"type": raw}
+    if not isinstance(raw, dict):
+        raise r.fail(where, "must be a rule type or a mapping with 'type'")
+    rule_type = r.choice(raw.get("type"), f"{where}.type", RULE_TYPES)
+    if rule_type == "max_per_person":
+        r.mapping(raw, where, {"type", "count"}, {"kind"})
+        kind = raw.get("kind")
+        if kind is not None and kind not in contribute:
+            raise r.fail(f"{where}.kind", "is not a kind this step accepts")
+        return Rule(rule_type, kind=kind, count=r.integer(raw["count"], f"{where}.count", 1, 50))
+    if rule_type == "marks":
+        r.mapping(raw, where, {"type", "kind", "values", "by"}, {"count"})
+        kind = r.choice(raw["kind"], f"{where}.kind", KINDS)
+        count = raw.get("count")
+        return Rule(
+            rule_type,
+            kind=kind,
+            values=r.choices(raw["values"], f"{where}.values", MARK_VALUES),
+            by=r.choices(raw["by"], f"{where}.by", ROLES),
+            count=None if count is None else r.integer(count, f"{where}.count", 1, 50),
+        )
+    if rule_type == "turn_order":
+        r.mapping(raw, where, {"type", "seconds_per_speaker", "roles"})
+        return Rule(
+            rule_type,
+            seconds_per_speaker=r.integer(
+                raw["seconds_per_speaker"], f"{where}.seconds_per_speaker", 10, 1800
+            ),
+            roles=r.choices(raw["roles"], f"{where}.roles", ROLES),
+        )
+    r.mapping(raw, where, {"type"})
+    return Rule(rule_type)
+
+
+def _read_step(r: _Reader, raw, where: str) -> Step:
+    r.mapping(raw, where, {"id", "names", "purpose", "instructions", "minutes"}, {"contribute", "rules"})
+    contribute: dict[str, tuple[str, ...]] = {}
+    for i, entry in enumerate(raw.get("contribute") or []):
+        at = f"{where}.contribute[{i}]"
+        r.mapping(entry, at, {"kind", "roles"})
+        kind = r.choice(entry["kind"], f"{at}.kind", KINDS)
+        if kind in contribute:
+            raise r.fail(f"{at}.kind", f"'{kind}' is listed twice")
+        contribute[kind] = r.choices(entry["roles"], f"{at}.roles", ROLES)
+    rules = tuple(
+        _read_rule(r, rule, f"{where}.rules[{i}]", contribute)
+        for i, rule in enumerate(raw.get("rules") or [])
+    )
+    step = Step(
+        id=r.identifier(raw["id"], f"{where}.id"),
+        names=r.text(raw["names"], f"{where}.names"),
+        purpose=r.text(raw["purpose"], f"{where}.purpose"),
+        instructions=r.text(raw["instructions"], f"{where}.instructions"),
+        minutes=r.integer(raw["minutes"], f"{where}.minutes", 1, MAX_MINUTES),
+        contribute=contribute,
+        rules=rules,
+    )
+    if step.rule("case_bringer_listens") and any("case_bringer" in roles for roles in contribute.values()):
+        raise r.fail(f"{where}.rules", "the case bringer listens here but may also contribute")
+    return step
+
+
+def parse_method(document, source: str) -> Method:
+    """Build a Method from one parsed YAML document, or raise MethodError."""
+    r = _Reader(source)
+    r.mapping(
+        document,
+        "",
+        {"id", "names", "descriptions", "audience", "group_size", "steps"},
+        {"house_rules"},
+    )
+    size = document["group_size"]
+    if not (isinstance(size, list) and len(size) == 2):
+        raise r.fail("group_size", "must be [smallest, largest]")
+    low = r.integer(size[0], "group_size[0]", 2, 30)
+    high = r.integer(size[1], "group_size[1]", low, 30)
+    steps_raw = document["steps"]
+    if not isinstance(steps_raw, list) or not steps_raw:
+        raise r.fail("steps", "must be a non-empty list of steps")
+    steps = tuple(_read_step(r, s, f"steps[{i}]") for i, s in enumerate(steps_raw))
+    seen: set[str] = set()
+    for i, step in enumerate(steps):
+        if step.id in seen:
+            raise r.fail(f"steps[{i}].id", f"'{step.id}' is used twice")
+        seen.add(step.id)
+    house_rules: dict[str, tuple[str, ...]] = {}
+    if "house_rules" in document:
+        raw_rules = document["house_rules"]
+        if not isinstance(raw_rules, list):
+            raise r.fail("house_rules", "must be a list of texts per language")
+        texts = [r.text(item, f"house_rules[{i}]") for i, item in enumerate(raw_rules)]
+        house_rules = {lang: tuple(t[lang] for t in texts) for lang in LANGUAGES}
+    return Method(
+        id=r.identifier(document["id"], "id"),
+        names=r.text(document["names"], "names"),
+        descriptions=r.text(document["descriptions"], "descriptions"),
+        audience=r.choice(document["audience"], "audience", AUDIENCES),
+        group_size=(low, high),
+        steps=steps,
+        house_rules=house_rules,
+        source=source,
+    )
+
+
+def load_methods(directory: Path) -> dict[str, Method]:
+    """Read every ``*.yaml`` method in ``directory``; raise MethodError on the first problem."""
+    methods: dict[str, Method] = {}
+    files = sorted(Path(directory).glob("*.yaml"))
+    if not files:
+        raise MethodError(str(directory), "-", "no method files (*.yaml) found")
+    for path in files:
+        source = path.name
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark else "-"
+            raise MethodError(source, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        except UnicodeDecodeError:
+            raise MethodError(source, "-", "not UTF-8 text") from None
+        method = parse_method(document, source)
+        if method.id in methods:
+            raise MethodError(source, "id", f"'{method.id}' is also defined in {methods[method.id].source}")
+        methods[method.id] = method
+    return methods
+
+
+def default_directory() -> Path:
+    return Path(__file__).resolve().parent.parent / "methods"

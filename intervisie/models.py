@@ -1,0 +1,162 @@
+"""The database tables. Times are UTC epoch seconds (floats), so timer maths is plain arithmetic."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Session(Base):
+    """One intervision meeting: its method, where it is, and its shared timer."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    title: Mapped[str] = mapped_column(String(120), default="")
+    method_id: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(5), default="nl")
+    status: Mapped[str] = mapped_column(String(16), default="lobby")  # lobby, running, ended
+    step_index: Mapped[int] = mapped_column(Integer, default=0)
+    step_minutes: Mapped[dict] = mapped_column(JSON, default=dict)  # step id -> minutes
+    facilitator_key_hash: Mapped[str] = mapped_column(String(64))
+    screen_key_hash: Mapped[str] = mapped_column(String(64))
+    joining_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_advance: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timer_state: Mapped[str] = mapped_column(String(16), default="idle")  # idle, running, paused, expired
+    timer_duration: Mapped[float] = mapped_column(Float, default=0)
+    timer_deadline: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timer_remaining: Mapped[float] = mapped_column(Float, default=0)
+    turn_order: Mapped[list | None] = mapped_column(JSON, nullable=True)  # participant ids
+    turn_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The session this one follows up on: its actions come back in "review last time".
+    follow_up_of: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Actions carried over from an earlier session (or its JSON export), as recorded there.
+    carried_actions: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # Card deck of a card method, and its state: draw pile, hands, focus quadrant.
+    deck_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cards: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The case text as the case bringer chose to record it (shortened or redacted).
+    record_case: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="session",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Participant.joined_at",
+    )
+
+    __table_args__ = (
+        Index("ix_sessions_timer_due", "timer_state", "timer_deadline"),
+        Index("ix_sessions_ended_at", "ended_at"),
+    )
+
+
+class Participant(Base):
+    """A person in a session, known by a secret token kept in their browser."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16), default="participant")
+    lang: Mapped[str] = mapped_column(String(5), default="nl")
+    joined_at: Mapped[float] = mapped_column(Float)
+    ready_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the last connection closed; None while connected or never connected.
+    left_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    session: Mapped[Session] = relationship(back_populates="participants")
+
+
+class Connection(Base):
+    """A live Socket.IO connection, kept in the database so every server process sees presence."""
+
+    __tablename__ = "connections"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    server_id: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[float] = mapped_column(Float)
+
+
+class Contribution(Base):
+    """Something a person added in a step: a question, a perspective, an action..."""
+
+    __tablename__ = "contributions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    participant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), nullable=True
+    )
+    step_id: Mapped[str] = mapped_column(String(64))
+    step_index: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # e.g. "closed_question": a nudge shown to the author and the facilitator.
+    flag: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Structured parts: an action's who/when/measure, the card a question was played from.
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "client_id", name="uq_contributions_client_id"),
+        Index("ix_contributions_session_created", "session_id", "created_at"),
+    )
+
+
+class Mark(Base):
+    """One person's mark on a contribution on one scale: warm/neutral/cold, appeals, a vote, keep."""
+
+    __tablename__ = "marks"
+
+    contribution_id: Mapped[str] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    scale: Mapped[str] = mapped_column(String(16), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class StepVisit(Base):
+    """When a step was open, for planned-versus-actual minutes."""
+
+    __tablename__ = "step_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    step_index: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)

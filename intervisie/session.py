@@ -1,0 +1,412 @@
+"""The rules of a live intervision session, as plain functions and values.
+
+No Flask, no sockets, no database: the event handlers ask these functions
+whether something is allowed and what the new state is, and tests can drive
+every rule directly. A refusal is a ``RuleViolation`` carrying an error code
+that the caller turns into a message in the user's language.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+
+from .methods import Method, Step, scale_of
+
+# No 0/O, 1/I/l: a code read off a projector must not be ambiguous.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+STATUSES = ("lobby", "running", "ended")
+
+
+class RuleViolation(Exception):
+    """An action the rules do not allow; ``code`` names the reason for the user."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(raw: str) -> str:
+    """Accept what people type: lower case, spaces and dashes."""
+    return re.sub(r"[\s-]", "", raw).upper()
+
+
+def clean_text(value, max_length: int, *, required: bool = True) -> str:
+    """Trim a user's text and refuse what is not text, too long, or empty."""
+    if not isinstance(value, str):
+        raise RuleViolation("bad_request")
+    text = value.strip()
+    # Control characters other than newlines and tabs have no place in a contribution.
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    if len(text) > max_length:
+        raise RuleViolation("too_long", max=max_length)
+    if required and not text:
+        raise RuleViolation("empty")
+    return text
+
+
+# --- roles -------------------------------------------------------------------------------
+
+
+def require_facilitator(role: str) -> None:
+    if role != "facilitator":
+        raise RuleViolation("forbidden_role")
+
+
+def require_status(status: str, *allowed: str) -> None:
+    if status not in allowed:
+        raise RuleViolation({"lobby": "not_started", "ended": "session_ended"}.get(status, "wrong_state"))
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+def target_step(current: int, target, step_count: int) -> int:
+    """Where 'next', 'prev' or a step number leads; refuses anything out of range."""
+    if target == "next":
+        index = current + 1
+    elif target == "prev":
+        index = current - 1
+    elif isinstance(target, int) and not isinstance(target, bool):
+        index = target
+    else:
+        raise RuleViolation("bad_request")
+    if not 0 <= index < step_count:
+        raise RuleViolation("no_such_step")
+    return index
+
+
+def step_minutes(step: Step, overrides: dict) -> int:
+    return int(overrides.get(step.id, step.minutes))
+
+
+def check_step_minutes(method: Method, overrides) -> dict[str, int]:
+    """Validate per-step minute overrides chosen when creating a session."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict):
+        raise RuleViolation("bad_request")
+    known = {s.id for s in method.steps}
+    result = {}
+    for step_id, minutes in overrides.items():
+        if step_id not in known:
+            raise RuleViolation("no_such_step")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 180:
+            raise RuleViolation("bad_minutes")
+        result[step_id] = minutes
+    return result
+
+
+# --- contributions -----------------------------------------------------------------------
+
+_CLOSED_OPENERS = {
+    "nl": (
+        "heb je",
+        "heeft u",
+        "ben je",
+        "bent u",
+        "kun je",
+        "kunt u",
+        "zou je",
+        "zou u",
+        "zou het",
+        "moet je",
+        "wil je",
+        "is het",
+        "is dat",
+        "was het",
+        "was je",
+        "kan het",
+        "kan je",
+        "denk je niet",
+        "waarom ga je niet",
+        "waarom doe je niet",
+        "had je",
+        "heb je al",
+        "is er",
+        "zijn er",
+        "doe je",
+        "weet je",
+    ),
+    "en": (
+        "have you",
+        "has he",
+        "has she",
+        "did you",
+        "do you",
+        "does",
+        "are you",
+        "is it",
+        "is there",
+        "are there",
+        "could you",
+        "can you",
+        "would you",
+        "should you",
+        "will you",
+        "was it",
+        "were you",
+        "why don't you",
+        "why not",
+        "wouldn't",
+        "shouldn't",
+        "don't you",
+    ),
+}
+
+
+def question_flag(text: str) -> str | None:
+    """Flag a 'question' that is closed or advice in disguise; the author gets a gentle nudge.
+
+    The flag never blocks: people phrase things in many ways, and the
+    facilitator decides. It helps with the most common slip in intervision.
+    """
+    lowered = text.lower().lstrip("\"'“‘ ")
+    for openers in _CLOSED_OPENERS.values():
+        if any(lowered.startswith(opener + " ") or lowered == opener for opener in openers):
+            return "closed_question"
+    return None
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """Who is acting, as the rules need to know them."""
+
+    id: str
+    role: str
+
+
+def check_contribution(
+    step: Step,
+    status: str,
+    who: Contributor,
+    kind,
+    text: str,
+    own_count: int,
+    current_speaker: str | None = None,
+) -> str | None:
+    """Refuse a contribution the step does not allow; return a flag for the author, if any.
+
+    ``own_count`` is how many this person already added in this step (of the kind
+    a per-person cap counts). ``current_speaker`` is the participant whose turn it
+    is in a turn-order step, or None when no round is under way.
+    """
+    require_status(status, "running")
+    if not isinstance(kind, str):
+        raise RuleViolation("bad_request")
+    if who.role == "case_bringer" and step.rule("case_bringer_listens"):
+        raise RuleViolation("case_bringer_listens")
+    if kind not in step.contribute:
+        raise RuleViolation("wrong_step")
+    if who.role not in step.contribute[kind]:
+        raise RuleViolation("forbidden_role")
+    turn = step.rule("turn_order")
+    if turn and current_speaker is not None and who.role in turn.roles and who.id != current_speaker:
+        raise RuleViolation("not_your_turn")
+    for cap in step.rules_of("max_per_person"):
+        if cap.kind in (None, kind) and own_count >= cap.count:
+            raise RuleViolation("limit_reached", max=cap.count)
+    if kind == "question" and step.rule("open_questions"):
+        return question_flag(text)
+    return None
+
+
+def cap_kind(step: Step, kind: str) -> str | None:
+    """Which kind a per-person cap counts for ``kind`` (None: all kinds of the step)."""
+    for cap in step.rules_of("max_per_person"):
+        if cap.kind in (None, kind):
+            return cap.kind
+    return kind
+
+
+def check_mark(
+    step: Step, status: str, role: str, contribution_kind: str, value, on, marks_given: int
+) -> str:
+    """Refuse a mark (warm/neutral/cold, appeals, a vote, keep) the current step does not allow.
+
+    ``on`` false takes the mark away. ``marks_given`` is how many marks of this
+    scale this person already gave in the step, for rules with a count (votes).
+    Returns the scale the mark belongs to.
+    """
+    require_status(status, "running")
+    if not isinstance(value, str) or not isinstance(on, bool):
+        raise RuleViolation("bad_request")
+    rule = next(
+        (r for r in step.rules_of("marks") if r.kind == contribution_kind and value in r.values),
+        None,
+    )
+    if rule is None:
+        if any(r.kind == contribution_kind for r in step.rules_of("marks")):
+            raise RuleViolation("bad_mark")
+        raise RuleViolation("wrong_step")
+    if role not in rule.by:
+        raise RuleViolation("forbidden_role")
+    if on and rule.count is not None and marks_given >= rule.count:
+        raise RuleViolation("limit_reached", max=rule.count)
+    return scale_of(value)
+
+
+ACTION_FIELDS = ("who", "when", "measure")
+
+
+def clean_details(kind: str, details, max_length: int = 200) -> dict | None:
+    """The structured parts of an action (who, by when, how we know it worked); nothing for other kinds."""
+    if details is None:
+        return None
+    if kind != "action" or not isinstance(details, dict) or set(details) - set(ACTION_FIELDS):
+        raise RuleViolation("bad_request")
+    cleaned = {name: clean_text(details.get(name, ""), max_length, required=False) for name in ACTION_FIELDS}
+    return {name: text for name, text in cleaned.items() if text} or None
+
+
+def visible_to(
+    *,
+    hidden: bool,
+    author_id: str | None,
+    contribution_step: int,
+    private_step: bool,
+    current_step: int,
+    viewer_id: str | None,
+    viewer_role: str,
+) -> bool:
+    """Whether a viewer may receive a contribution at all.
+
+    Hidden contributions reach only the facilitator. In a 'write privately'
+    step, what people write reaches only its author and the facilitator until
+    the group moves on.
+    """
+    if viewer_role == "facilitator":
+        return True
+    if hidden:
+        return False
+    if private_step and contribution_step == current_step:
+        return viewer_id is not None and viewer_id == author_id
+    return True
+
+
+# --- presence ----------------------------------------------------------------------------
+
+
+def presence(connected: bool, left_at: float | None, now: float, grace: float) -> str:
+    """'online', or 'away' once a dropped participant has been gone longer than ``grace``."""
+    if connected:
+        return "online"
+    if left_at is not None and now - left_at < grace:
+        return "online"
+    return "away"
+
+
+# --- the shared timer --------------------------------------------------------------------
+
+TIMER_STATES = ("idle", "running", "paused", "expired")
+MAX_TIMER_SECONDS = 3 * 3600
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A step's countdown, kept as a deadline so every screen can count down by itself.
+
+    Running: ``deadline`` is the epoch second at which time is up. Idle or
+    paused: ``remaining`` seconds are left. ``duration`` is what reset returns to.
+    """
+
+    state: str = "idle"
+    duration: float = 0.0
+    deadline: float | None = None
+    remaining: float = 0.0
+
+    @classmethod
+    def fresh(cls, seconds: float) -> Timer:
+        return cls(state="idle", duration=seconds, deadline=None, remaining=seconds)
+
+    def remaining_at(self, now: float) -> float:
+        if self.state == "running":
+            return max(0.0, self.deadline - now)
+        if self.state == "expired":
+            return 0.0
+        return self.remaining
+
+    def is_due(self, now: float) -> bool:
+        return self.state == "running" and self.deadline <= now
+
+    def start(self, now: float) -> Timer:
+        if self.state == "running":
+            raise RuleViolation("timer_running")
+        seconds = self.remaining if self.state in ("idle", "paused") and self.remaining > 0 else self.duration
+        return replace(self, state="running", deadline=now + seconds, remaining=seconds)
+
+    def pause(self, now: float) -> Timer:
+        if self.state != "running":
+            raise RuleViolation("timer_not_running")
+        if self.is_due(now):
+            return self.expire()
+        return replace(self, state="paused", remaining=self.deadline - now, deadline=None)
+
+    def resume(self, now: float) -> Timer:
+        if self.state != "paused":
+            raise RuleViolation("timer_not_paused")
+        return replace(self, state="running", deadline=now + self.remaining)
+
+    def add(self, seconds, now: float) -> Timer:
+        """Add (or with a negative number, take off) time; an expired timer comes back to life."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not -3600 <= seconds <= 3600:
+            raise RuleViolation("bad_request")
+        if self.state == "running":
+            left = min(max(0.0, self.deadline - now + seconds), MAX_TIMER_SECONDS)
+            return replace(self, deadline=now + left)
+        if self.state == "expired":
+            left = min(max(0.0, seconds), MAX_TIMER_SECONDS)
+            return replace(self, state="running", deadline=now + left, remaining=left)
+        left = min(max(0.0, self.remaining + seconds), MAX_TIMER_SECONDS)
+        return replace(self, remaining=left)
+
+    def reset(self, seconds: float | None = None) -> Timer:
+        return Timer.fresh(self.duration if seconds is None else seconds)
+
+    def expire(self) -> Timer:
+        return replace(self, state="expired", deadline=None, remaining=0.0)
+
+    def control(self, action, now: float, seconds=None) -> Timer:
+        """Apply a facilitator's timer action by name."""
+        if action == "start":
+            return self.start(now)
+        if action == "pause":
+            return self.pause(now)
+        if action == "resume":
+            return self.resume(now)
+        if action == "add":
+            return self.add(60 if seconds is None else seconds, now)
+        if action == "reset":
+            return self.reset()
+        raise RuleViolation("bad_request")
+
+    def view(self, now: float) -> dict:
+        """What clients need to count down locally: times in epoch milliseconds."""
+        return {
+            "state": "expired" if self.is_due(now) else self.state,
+            "duration_ms": round(self.duration * 1000),
+            "deadline_ms": round(self.deadline * 1000) if self.state == "running" else None,
+            "remaining_ms": round(self.remaining_at(now) * 1000),
+            "server_now_ms": round(now * 1000),
+        }
+
+
+# --- turn order --------------------------------------------------------------------------
+
+
+def turn_order(step: Step, people: list[Contributor]) -> list[str]:
+    """The speakers of a round in a turn-order step: the roles it names, in joining order."""
+    rule = step.rule("turn_order")
+    if rule is None:
+        raise RuleViolation("wrong_step")
+    order = [p.id for p in people if p.role in rule.roles]
+    if not order:
+        raise RuleViolation("nobody_to_speak")
+    return order

@@ -1,0 +1,144 @@
+"""HTTP pages and the small JSON API next to the live protocol."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+
+from . import i18n, service
+from .db import db
+from .models import Session
+from .session import RuleViolation, normalise_code
+
+bp = Blueprint("views", __name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; media-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@bp.after_app_request
+def security_headers(response: Response) -> Response:
+    """No third parties, no framing, no leaking of join links; nothing confidential cached."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def page_language() -> str:
+    return i18n.pick(
+        request.args.get("lang") or request.cookies.get("lang") or i18n.best_match(request.accept_languages)
+    )
+
+
+def _render(template: str, **context) -> str:
+    lang = page_language()
+    return render_template(
+        template,
+        lang=lang,
+        t=lambda key, **params: i18n.translate(lang, key, **params),
+        catalogues={code: i18n.catalogue(code) for code in i18n.LANGUAGES},
+        **context,
+    )
+
+
+def _session_or_404(code: str) -> Session:
+    with db.session() as orm:
+        found = orm.scalar(select(Session).where(Session.code == normalise_code(code)))
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/")
+def start():
+    """Create a session or join one with a code."""
+    return _render("start.html", methods=[m.summary(page_language()) for m in service.methods().values()])
+
+
+@bp.get("/s/<code>")
+def participant(code: str):
+    """Join with a name, or come back with the token kept in this browser."""
+    session = _session_or_404(code)
+    return _render("session.html", view="participant", code=session.code)
+
+
+@bp.get("/s/<code>/facilitator")
+def facilitator(code: str):
+    """The facilitator's view; the facilitator key travels in the URL fragment, never to the server log."""
+    session = _session_or_404(code)
+    return _render("session.html", view="facilitator", code=session.code)
+
+
+@bp.get("/s/<code>/screen")
+def screen(code: str):
+    """The read-only shared screen for a projector; the screen key travels in the URL fragment."""
+    session = _session_or_404(code)
+    return _render("session.html", view="screen", code=session.code)
+
+
+@bp.get("/s/<code>/qr.svg")
+def qr_code(code: str):
+    """The join link as a QR code, drawn here: no third-party service sees the code."""
+    session = _session_or_404(code)
+    link = url_for("views.participant", code=session.code, _external=True)
+    out = io.BytesIO()
+    segno.make(link, error="m").save(out, kind="svg", scale=8, border=2, dark="#000", light="#fff")
+    return Response(out.getvalue(), mimetype="image/svg+xml")
+
+
+@bp.get("/api/methods")
+def list_methods():
+    lang = page_language()
+    return jsonify([m.summary(lang) for m in service.methods().values()])
+
+
+@bp.post("/api/sessions")
+def create_session():
+    """Create a session; the answer holds the secrets only its creator may have."""
+    payload = request.get_json(silent=True)
+    lang = page_language()
+    if not isinstance(payload, dict):
+        return _api_error("bad_request", lang)
+    try:
+        created = service.create_session(payload, time.time())
+    except RuleViolation as refusal:
+        return _api_error(refusal.code, payload.get("lang") or lang, **refusal.params)
+    code = created["code"]
+    created["join_url"] = url_for("views.participant", code=code, _external=True)
+    created["facilitator_url"] = (
+        url_for("views.facilitator", code=code, _external=True) + "#key=" + created["facilitator_key"]
+    )
+    created["screen_url"] = (
+        url_for("views.screen", code=code, _external=True) + "#key=" + created["screen_key"]
+    )
+    return jsonify({"ok": True, **created}), 201
+
+
+def _api_error(code: str, lang, status: int = 400, **params):
+    body = {"ok": False, "error": code, "message": i18n.translate(lang, f"error.{code}", **params)}
+    return jsonify(body), status
+
+
+@bp.get("/healthz")
+def health():
+    return {"ok": True, "methods": len(current_app.extensions["intervisie_methods"])}
