@@ -1,0 +1,100 @@
+"""Helpers shared by the live-server, browser and benchmark-smoke tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on port {port}")
+
+
+class LiveServer:
+    """A real Intervisie server process (``python wsgi.py``) on a loopback port."""
+
+    def __init__(
+        self, instance: Path, mode: str = "eventlet", port: int | None = None, env: dict | None = None
+    ):
+        self.instance, self.mode = Path(instance), mode
+        self.port = port or free_port()
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log = self.instance / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.instance.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "INTERVISIE_ASYNC_MODE": self.mode,
+            "INTERVISIE_INSTANCE_PATH": str(self.instance),
+            "INTERVISIE_PORT": str(self.port),
+            "INTERVISIE_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        if "DATABASE_URL" not in self.extra_env and os.environ.get("INTERVISIE_TEST_DATABASE_URL"):
+            env["DATABASE_URL"] = os.environ["INTERVISIE_TEST_DATABASE_URL"]
+        handle = open(self.log, "ab")  # noqa: SIM115 - kept open for the process's lifetime
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "wsgi.py")], cwd=ROOT, env=env, stdout=handle, stderr=handle
+        )
+        try:
+            wait_for_port(self.port, proc=self.proc)
+        except Exception as exc:
+            raise RuntimeError(f"{exc}\n--- server log ---\n{self.log.read_text(errors='replace')}") from None
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        """Stop without any chance to clean up, as a crash would."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def create_session(self, name: str = "Fien", method_id: str = "vijf-fasen", **extra) -> dict:
+        return post_json(f"{self.url}/api/sessions", {"method_id": method_id, "name": name, **extra})
+
+
+def post_json(url: str, payload: dict) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
