@@ -1,0 +1,126 @@
+"""Shared fixtures: an app on a fresh database, Socket.IO test clients, a ready-made group.
+
+Set INTERVISIE_TEST_DATABASE_URL to run everything against PostgreSQL; by
+default each test gets its own SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from intervisie.app import create_app
+from intervisie.db import db
+from intervisie.extensions import socketio
+from intervisie.models import Base
+
+PG_URL = os.environ.get("INTERVISIE_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def app(tmp_path):
+    config = {
+        "BACKGROUND_TASKS": False,
+        "ASYNC_MODE": "threading",
+        "MESSAGE_QUEUE": None,
+        "DATABASE_URL": PG_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "PRESENCE_GRACE_SECONDS": 0.2,
+    }
+    app = create_app(config)
+    if PG_URL:
+        names = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    yield app
+    db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Person:
+    """One Socket.IO test client acting as one person, with helpers that return the ack."""
+
+    def __init__(self, app, name: str):
+        self.app, self.name = app, name
+        self.io = socketio.test_client(app)
+        self.token: str | None = None
+        self.id: str | None = None
+        self.snapshot: dict | None = None
+
+    def emit(self, event: str, payload=None, **fields) -> dict:
+        if payload is None:
+            payload = fields
+        return self.io.emit(event, payload, callback=True)
+
+    def ok(self, event: str, **fields) -> dict:
+        ack = self.emit(event, **fields)
+        assert ack["ok"], ack
+        return ack
+
+    def add(self, kind: str, text: str, **extra) -> dict:
+        return self.emit("contribution:add", client_id=uuid.uuid4().hex, kind=kind, text=text, **extra)
+
+    def received(self, name: str | None = None) -> list:
+        return [m for m in self.io.get_received() if name is None or m["name"] == name]
+
+    def reconnect(self) -> dict:
+        """A new connection with the same token, as after a reload."""
+        self.io.disconnect()
+        self.io = socketio.test_client(self.app)
+        ack = self.ok("session:resume", token=self.token)
+        self.snapshot = ack["snapshot"]
+        return ack
+
+
+class Group:
+    """A session with a facilitator, a case bringer and participants, each connected."""
+
+    def __init__(self, app, client, participants: int = 4, method_id: str = "vijf-fasen", **create):
+        created = client.post(
+            "/api/sessions", json={"method_id": method_id, "name": "Fien", **create}
+        ).get_json()
+        assert created["ok"], created
+        self.created, self.code = created, created["code"]
+        self.facilitator = Person(app, "Fien")
+        self.facilitator.token = created["token"]
+        self.facilitator.id = created["participant_id"]
+        self.facilitator.snapshot = self.facilitator.ok("session:resume", token=created["token"])["snapshot"]
+        names = ["Ayla", "Bram", "Chen", "Daan", "Eva", "Femke", "Gijs"][: participants + 1]
+        self.people = []
+        for name in names:
+            person = Person(app, name)
+            ack = person.ok("session:join", code=self.code, name=name)
+            person.token, person.id, person.snapshot = (
+                ack["token"],
+                ack["snapshot"]["me"]["id"],
+                ack["snapshot"],
+            )
+            self.people.append(person)
+        self.case_bringer, self.participants = self.people[0], self.people[1:]
+
+    @property
+    def everyone(self) -> list[Person]:
+        return [self.facilitator, *self.people]
+
+    def start(self) -> None:
+        self.facilitator.ok("role:assign", participant_id=self.case_bringer.id, role="case_bringer")
+        self.facilitator.ok("session:start")
+        self.drain()
+
+    def go(self, to) -> dict:
+        return self.facilitator.ok("step:go", to=to)["state"]
+
+    def drain(self) -> None:
+        for person in self.everyone:
+            person.io.get_received()
+
+
+@pytest.fixture
+def group(app, client):
+    return Group(app, client)
