@@ -61,10 +61,10 @@ class LiveServer:
         }
         if "DATABASE_URL" not in self.extra_env and os.environ.get("INTERVISIE_TEST_DATABASE_URL"):
             env["DATABASE_URL"] = os.environ["INTERVISIE_TEST_DATABASE_URL"]
-        handle = open(self.log, "ab")  # noqa: SIM115 - kept open for the process's lifetime
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "wsgi.py")], cwd=ROOT, env=env, stdout=handle, stderr=handle
-        )
+        with open(self.log, "ab") as handle:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "wsgi.py")], cwd=ROOT, env=env, stdout=handle, stderr=handle
+            )
         try:
             wait_for_port(self.port, proc=self.proc)
         except Exception as exc:
