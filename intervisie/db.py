@@ -72,10 +72,19 @@ def alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision."""
+    """Bring the schema to the newest revision; server processes starting together take turns."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), "head")
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_advisory_lock(4242)")
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            conn.exec_driver_sql("SELECT pg_advisory_unlock(4242)")
+            conn.commit()
 
 
 db = Database()

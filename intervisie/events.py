@@ -77,8 +77,8 @@ def deliver(outcome: service.Outcome) -> None:
         socketio.emit(emit.event, emit.data, to=emit.to, skip_sid=emit.skip_sid)
     for sid in outcome.disconnect:
         socketio.server.disconnect(sid)
-    if outcome.recheck_after is not None and outcome.session_id:
-        app = current_app._get_current_object()
+    app = current_app._get_current_object()
+    if outcome.recheck_after is not None and outcome.session_id and app.config["BACKGROUND_TASKS"]:
         socketio.start_background_task(_recheck_presence, app, outcome.session_id, outcome.recheck_after)
 
 
