@@ -37,6 +37,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     if app.config["AUTO_MIGRATE"]:
         db.upgrade()
+    if app.config["PURGE_ON_START"]:
+        from .retention import purge_at_start
+
+        purge_at_start(app)  # sessions past their retention go before anyone can open them
 
     socketio.init_app(
         app,
@@ -48,8 +52,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         ping_timeout=10,
     )
 
-    from . import events, views
+    from . import events, records, views
 
     events.register(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(records.bp)
     return app

@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("directory", nargs="?", help="default: methods/ or INTERVISIE_METHODS_DIR")
     db_cmd = commands.add_parser("db", help="database schema")
     db_cmd.add_argument("action", choices=["upgrade"])
+    commands.add_parser("purge", help="delete sessions past their retention (for cron)")
     args = parser.parse_args(argv)
 
     if args.command == "methods":
@@ -84,11 +85,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ok: {method.source}: {method.id} ({len(method.steps)} steps)")
         return 0
     if args.command == "db":
-        app = app_or_exit({"AUTO_MIGRATE": False})
+        app = app_or_exit({"AUTO_MIGRATE": False, "PURGE_ON_START": False})
         from .db import db
 
         db.upgrade()
         print(f"database is up to date: {app.config['DATABASE_URL'].split('://')[0]}")
+        return 0
+    if args.command == "purge":
+        app = app_or_exit({"PURGE_ON_START": False})
+        from .retention import purge
+
+        with app.app_context():
+            removed = purge()
+        print(f"removed {removed} expired session(s)")
         return 0
     app = app_or_exit()
     serve(app, args.host, args.port)

@@ -30,6 +30,11 @@ class Config:
     # A connection row not refreshed for this long belongs to a dead process.
     CONNECTION_STALE_SECONDS = float(os.environ.get("INTERVISIE_CONNECTION_STALE_SECONDS", "90"))
     RETENTION_DAYS = int(os.environ.get("INTERVISIE_RETENTION_DAYS", "30"))
+    # Expired sessions are purged at start-up and then every so many seconds.
+    PURGE_ON_START = _flag("INTERVISIE_PURGE_ON_START", True)
+    PURGE_INTERVAL_SECONDS = float(os.environ.get("INTERVISIE_PURGE_INTERVAL_SECONDS", "3600"))
+    # Dates and times in the session record, for people who do not say otherwise.
+    TIMEZONE = os.environ.get("INTERVISIE_TIMEZONE", "Europe/Amsterdam")
     # Sessions never started are removed after this many days of no activity.
     IDLE_SESSION_DAYS = int(os.environ.get("INTERVISIE_IDLE_SESSION_DAYS", "14"))
     MAX_TEXT_LENGTH = 2000

@@ -181,11 +181,18 @@ def _timer_watch(app) -> None:
 
 
 def _heartbeat(app) -> None:
+    """Keep this process's connections alive in the database; purge expired sessions now and then."""
+    from .retention import purge
+
     interval = app.config["CONNECTION_STALE_SECONDS"] / 3
+    next_purge = time.monotonic() + app.config["PURGE_INTERVAL_SECONDS"]
     while True:
         socketio.sleep(interval)
         with app.app_context():
             try:
                 service.heartbeat(time.time())
+                if time.monotonic() >= next_purge:
+                    next_purge = time.monotonic() + app.config["PURGE_INTERVAL_SECONDS"]
+                    purge()
             except Exception:
                 log.exception("heartbeat failed")

@@ -1,5 +1,8 @@
 """Load and validate the intervision methods defined as data in ``methods/*.yaml``.
 
+Card decks live in ``methods/decks/`` (see ``decks.py``); a method names its
+deck with ``deck:`` and ``load_library`` checks that the deck exists.
+
 A broken file must stop the server with the file, the field and what is wrong,
 so every check here raises ``MethodError`` with that triple instead of letting
 a KeyError or TypeError escape.
@@ -10,8 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:
+    from .decks import Deck
 
 LANGUAGES = ("nl", "en")
 ROLES = ("facilitator", "case_bringer", "participant")
@@ -60,7 +67,9 @@ RULE_TYPES = (
     "marks",
     "write_privately",
     "turn_order",
+    "cards",
 )
+MAX_HAND = 10
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 MAX_MINUTES = 180
 
@@ -82,6 +91,7 @@ class Rule:
     by: tuple[str, ...] = ()
     seconds_per_speaker: int | None = None
     roles: tuple[str, ...] = ()
+    hand: int | None = None  # cards: how many cards each person holds
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,7 @@ class Method:
     steps: tuple[Step, ...]
     house_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
+    deck: str | None = None  # id of the card deck in methods/decks/, for methods with a cards step
 
     def step_index(self, step_id: str) -> int:
         return next(i for i, s in enumerate(self.steps) if s.id == step_id)
@@ -122,6 +133,7 @@ class Method:
             "name": self.names[lang],
             "description": self.descriptions[lang],
             "audience": self.audience,
+            "deck": self.deck,
             "group_size": list(self.group_size),
             "minutes": sum(s.minutes for s in self.steps),
             "steps": [
@@ -220,6 +232,13 @@ def _read_rule(r: _Reader, raw, where: str, contribute: dict[str, tuple[str, ...
             ),
             roles=r.choices(raw["roles"], f"{where}.roles", ROLES),
         )
+    if rule_type == "cards":
+        # A played card becomes a contribution of this kind, so the step must accept it.
+        r.mapping(raw, where, {"type", "hand"}, {"kind"})
+        kind = r.choice(raw.get("kind", "question"), f"{where}.kind", KINDS)
+        if kind not in contribute:
+            raise r.fail(f"{where}.kind", f"'{kind}' is not a kind this step accepts")
+        return Rule(rule_type, kind=kind, hand=r.integer(raw["hand"], f"{where}.hand", 1, MAX_HAND))
     r.mapping(raw, where, {"type"})
     return Rule(rule_type)
 
@@ -247,6 +266,8 @@ def _read_step(r: _Reader, raw, where: str) -> Step:
         contribute=contribute,
         rules=rules,
     )
+    if len(step.rules_of("cards")) > 1:
+        raise r.fail(f"{where}.rules", "a step can deal cards only once")
     if step.rule("case_bringer_listens") and any("case_bringer" in roles for roles in contribute.values()):
         raise r.fail(f"{where}.rules", "the case bringer listens here but may also contribute")
     return step
@@ -259,7 +280,7 @@ def parse_method(document, source: str) -> Method:
         document,
         "",
         {"id", "names", "descriptions", "audience", "group_size", "steps"},
-        {"house_rules"},
+        {"house_rules", "deck"},
     )
     size = document["group_size"]
     if not (isinstance(size, list) and len(size) == 2):
@@ -282,6 +303,10 @@ def parse_method(document, source: str) -> Method:
             raise r.fail("house_rules", "must be a list of texts per language")
         texts = [r.text(item, f"house_rules[{i}]") for i, item in enumerate(raw_rules)]
         house_rules = {lang: tuple(t[lang] for t in texts) for lang in LANGUAGES}
+    deck = None if document.get("deck") is None else r.identifier(document["deck"], "deck")
+    dealing = next((i for i, s in enumerate(steps) if s.rule("cards")), None)
+    if dealing is not None and deck is None:
+        raise r.fail("deck", f"missing: steps[{dealing}] deals cards, so the method must name a deck")
     return Method(
         id=r.identifier(document["id"], "id"),
         names=r.text(document["names"], "names"),
@@ -291,30 +316,54 @@ def parse_method(document, source: str) -> Method:
         steps=steps,
         house_rules=house_rules,
         source=source,
+        deck=deck,
     )
 
 
-def load_methods(directory: Path) -> dict[str, Method]:
-    """Read every ``*.yaml`` method in ``directory``; raise MethodError on the first problem."""
+def read_document(path: Path):
+    """Parse one YAML file; bad YAML or bytes become a MethodError naming the file and line."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "-"
+        raise MethodError(path.name, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except UnicodeDecodeError:
+        raise MethodError(path.name, "-", "not UTF-8 text") from None
+
+
+def load_methods(directory: Path, decks: dict[str, Deck] | None = None) -> dict[str, Method]:
+    """Read every ``*.yaml`` method in ``directory``; raise MethodError on the first problem.
+
+    A method's ``deck`` is checked against ``decks``, by default the decks in
+    ``directory/decks``, so a typo stops the server instead of a session.
+    """
+    if decks is None:
+        from .decks import load_decks  # decks.py builds on this module
+
+        decks = load_decks(Path(directory) / "decks")
     methods: dict[str, Method] = {}
     files = sorted(Path(directory).glob("*.yaml"))
     if not files:
         raise MethodError(str(directory), "-", "no method files (*.yaml) found")
     for path in files:
         source = path.name
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark else "-"
-            raise MethodError(source, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
-        except UnicodeDecodeError:
-            raise MethodError(source, "-", "not UTF-8 text") from None
-        method = parse_method(document, source)
+        method = parse_method(read_document(path), source)
+        if method.deck is not None and method.deck not in decks:
+            known = ", ".join(sorted(decks)) or "none"
+            raise MethodError(source, "deck", f"no deck '{method.deck}' in decks/ (known: {known})")
         if method.id in methods:
             raise MethodError(source, "id", f"'{method.id}' is also defined in {methods[method.id].source}")
         methods[method.id] = method
     return methods
+
+
+def load_library(directory: Path) -> tuple[dict[str, Method], dict[str, Deck]]:
+    """The methods in ``directory`` and the decks in ``directory/decks``, cross-checked."""
+    from .decks import load_decks
+
+    decks = load_decks(Path(directory) / "decks")
+    return load_methods(directory, decks), decks
 
 
 def default_directory() -> Path:

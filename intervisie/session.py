@@ -42,7 +42,7 @@ def clean_text(value, max_length: int, *, required: bool = True) -> str:
     """Trim a user's text and refuse what is not text, too long, or empty."""
     if not isinstance(value, str):
         raise RuleViolation("bad_request")
-    text = value.strip()
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     # Control characters other than newlines and tabs have no place in a contribution.
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
     if len(text) > max_length:

@@ -50,13 +50,27 @@ def page_language() -> str:
     )
 
 
-def _render(template: str, **context) -> str:
+# Texts the session pages never show; left out of the page to keep its first load small.
+START_ONLY = ("ui.home.", "ui.create.")
+
+
+def _client_catalogues(skip: tuple[str, ...] = ()) -> dict:
+    """The ``ui.*`` texts in every language, for the page's JavaScript (errors arrive translated)."""
+    return {
+        code: {
+            k: v for k, v in i18n.catalogue(code).items() if k.startswith("ui.") and not k.startswith(skip)
+        }
+        for code in i18n.LANGUAGES
+    }
+
+
+def _render(template: str, *, skip_texts: tuple[str, ...] = (), **context) -> str:
     lang = page_language()
     return render_template(
         template,
         lang=lang,
         t=lambda key, **params: i18n.translate(lang, key, **params),
-        catalogues={code: i18n.catalogue(code) for code in i18n.LANGUAGES},
+        catalogues=_client_catalogues(skip_texts),
         **context,
     )
 
@@ -79,21 +93,21 @@ def start():
 def participant(code: str):
     """Join with a name, or come back with the token kept in this browser."""
     session = _session_or_404(code)
-    return _render("session.html", view="participant", code=session.code)
+    return _render("session.html", view="participant", code=session.code, skip_texts=START_ONLY)
 
 
 @bp.get("/s/<code>/facilitator")
 def facilitator(code: str):
     """The facilitator's view; the facilitator key travels in the URL fragment, never to the server log."""
     session = _session_or_404(code)
-    return _render("session.html", view="facilitator", code=session.code)
+    return _render("session.html", view="facilitator", code=session.code, skip_texts=START_ONLY)
 
 
 @bp.get("/s/<code>/screen")
 def screen(code: str):
     """The read-only shared screen for a projector; the screen key travels in the URL fragment."""
     session = _session_or_404(code)
-    return _render("session.html", view="screen", code=session.code)
+    return _render("session.html", view="screen", code=session.code, skip_texts=START_ONLY)
 
 
 @bp.get("/s/<code>/qr.svg")
@@ -122,7 +136,8 @@ def create_session():
     try:
         created = service.create_session(payload, time.time())
     except RuleViolation as refusal:
-        return _api_error(refusal.code, payload.get("lang") or lang, **refusal.params)
+        status = 403 if refusal.code == "follow_up_forbidden" else 400
+        return _api_error(refusal.code, payload.get("lang") or lang, status, **refusal.params)
     code = created["code"]
     created["join_url"] = url_for("views.participant", code=code, _external=True)
     created["facilitator_url"] = (

@@ -1,0 +1,399 @@
+"""The session record: gathered once from the database, then written as Markdown, PDF or JSON.
+
+``build_record`` alone decides what a record holds, and so what never leaves
+the session: hidden contributions, people's names unless chosen, and the case
+text as told when the case bringer has recorded a shorter one. The JSON format
+is that dict as is (schema in ``docs/record-schema.json``); Markdown and PDF
+lay out the same blocks from ``blocks``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import i18n
+from . import session as rules
+from .models import Contribution, Mark, Session, StepVisit
+from .service import method_of
+
+SCHEMA_VERSION = 1
+# Kinds with a section of their own; the step lists leave them out so nothing shows twice.
+SECTION_KINDS = ("case", "takeaway", "action", "learned")
+ACTION_FIELDS = ("who", "when", "measure")
+# DejaVu Sans ships with the package (its licence is beside it), so every machine prints Dutch right.
+FONT_DIR = os.environ.get("INTERVISIE_FONT_DIR") or os.path.join(os.path.dirname(__file__), "fonts")
+
+
+def label(lang: str, key: str, **params) -> str:
+    return i18n.translate(lang, f"record.{key}", **params)
+
+
+def zone(name) -> ZoneInfo:
+    """The requested time zone, else the configured one; UTC when the system has no zone data."""
+    for candidate in (name, current_app.config["TIMEZONE"], "UTC"):
+        if isinstance(candidate, str) and 0 < len(candidate) <= 64:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return UTC
+
+
+def _iso(seconds: float | None, tz) -> str | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz).isoformat(timespec="seconds")
+
+
+def session_date(session: Session, tz) -> str:
+    """The day it took place (or was planned), in the reader's time zone."""
+    return datetime.fromtimestamp(session.started_at or session.created_at, tz).date().isoformat()
+
+
+def _minutes(seconds: float) -> int:
+    return round(seconds / 60)
+
+
+# --- gathering ---------------------------------------------------------------------------
+
+
+def told_case(orm, session: Session) -> str:
+    """The case as told: the case bringer's visible case contributions, in order."""
+    texts = orm.scalars(
+        select(Contribution.text)
+        .where(
+            Contribution.session_id == session.id,
+            Contribution.kind == "case",
+            Contribution.hidden.is_(False),
+        )
+        .order_by(Contribution.created_at, Contribution.id)
+    )
+    return "\n\n".join(_plain(t) for t in texts)
+
+
+def _plain(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _still_private(session: Session, method, c: Contribution) -> bool:
+    """Written in a 'write privately' step that is still open: not even the record reveals it yet."""
+    steps = method.steps
+    return (
+        session.status == "running"
+        and c.step_index == session.step_index < len(steps)
+        and steps[c.step_index].rule("write_privately") is not None
+    )
+
+
+def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, now=None) -> dict:
+    """Everything a record shows, in ``lang``; the one source for all three formats."""
+    lang = i18n.pick(lang)
+    now = now or time.time()
+    tz = zone(tz)
+    method = method_of(session)
+    people = {p.id: p for p in session.participants}
+    case_bringer = next((p for p in session.participants if p.role == "case_bringer" and not p.removed), None)
+    contributions = [
+        c
+        for c in orm.scalars(
+            select(Contribution)
+            .where(Contribution.session_id == session.id, Contribution.hidden.is_(False))
+            .order_by(Contribution.created_at, Contribution.id)
+        )
+        if not _still_private(session, method, c)
+    ]
+    marks_by_case_bringer: dict[str, list[str]] = {}
+    if case_bringer is not None:
+        marks = orm.scalars(
+            select(Mark)
+            .where(Mark.session_id == session.id, Mark.participant_id == case_bringer.id)
+            .order_by(Mark.created_at)
+        )
+        for m in marks:
+            marks_by_case_bringer.setdefault(m.contribution_id, []).append(m.value)
+    spent: dict[int, float] = {}
+    for visit in orm.scalars(select(StepVisit).where(StepVisit.session_id == session.id)):
+        spent[visit.step_index] = spent.get(visit.step_index, 0.0) + (
+            (visit.ended_at or now) - visit.started_at
+        )
+
+    def item(c: Contribution, **extra) -> dict:
+        out = {"kind": c.kind, "text": _plain(c.text), **extra}
+        author = people.get(c.participant_id)
+        if names and author is not None:
+            out["author"] = author.name
+        if marks_by_case_bringer.get(c.id):
+            out["marks"] = marks_by_case_bringer[c.id]
+        return out
+
+    steps = [
+        {
+            "index": i,
+            "id": step.id,
+            "name": step.names.get(lang) or step.names["nl"],
+            "planned_minutes": rules.step_minutes(step, session.step_minutes),
+            "actual_minutes": _minutes(spent[i]) if i in spent else None,
+            "contributions": [],
+        }
+        for i, step in enumerate(method.steps)
+    ]
+    for c in contributions:
+        if c.kind not in SECTION_KINDS and 0 <= c.step_index < len(steps):
+            steps[c.step_index]["contributions"].append(item(c))
+
+    case = {
+        "text": _plain(session.record_case or told_case(orm, session)),
+        "edited": bool(session.record_case),
+    }
+    if names and case_bringer is not None:
+        case["author"] = case_bringer.name
+    takeaways = [
+        item(c, source="takeaway" if c.kind == "takeaway" else "kept")
+        for c in contributions
+        if c.kind == "takeaway" or (c.kind != "case" and "keep" in marks_by_case_bringer.get(c.id, ()))
+    ]
+    actions = []
+    for c in contributions:
+        if c.kind == "action":
+            action = item(c)
+            action.update({k: v for k, v in (c.details or {}).items() if k in ACTION_FIELDS and v})
+            actions.append(action)
+    started = session.started_at
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        "lang": lang,
+        "names_included": names,
+        "generated_at": _iso(now, tz),
+        "session": {
+            "id": session.id,
+            "title": session.title,
+            "status": session.status,
+            "method": {"id": method.id, "name": method.names.get(lang) or method.names["nl"]},
+            "date": session_date(session, tz),
+            "started_at": _iso(started, tz),
+            "ended_at": _iso(session.ended_at, tz),
+            "planned_minutes": sum(s["planned_minutes"] for s in steps),
+            "actual_minutes": None if started is None else _minutes((session.ended_at or now) - started),
+            "follow_up_of": session.follow_up_of,
+        },
+        "case": case,
+        "steps": steps,
+        "takeaways": takeaways,
+        "actions": actions,
+        "learned": [item(c) for c in contributions if c.kind == "learned"],
+    }
+    helped = [cid for cid, values in marks_by_case_bringer.items() if "helped" in values]
+    balance = quadrant_balance_section(session, lang, helped)
+    if balance is not None:
+        record["quadrant_balance"] = balance
+    return record
+
+
+def quadrant_balance_section(session: Session, lang: str, helped: list[str]) -> list[dict] | None:
+    """For a card (manager) session: how the group's questions spread over the quadrants.
+
+    Omitted when the session has no deck. ``helped`` holds the contributions
+    the case bringer marked as helpful.
+    """
+    if not session.deck_id or not isinstance(session.cards, dict):
+        return None
+    from .cards import quadrant_balance
+
+    deck = current_app.extensions.get("intervisie_decks", {}).get(session.deck_id)
+    order = [q.id for q in deck.quadrants] if deck else []
+    balance = quadrant_balance(session.cards.get("played", []), helped, order)
+    rows = []
+    for quadrant_id, counts in balance["group"].items():
+        found = deck.quadrant(quadrant_id) if deck else None
+        name = (found.names.get(lang) or found.names["nl"]) if found else quadrant_id
+        rows.append({"quadrant": quadrant_id, "name": name, **counts})
+    return rows
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def blocks(record: dict) -> list[tuple]:
+    """The record as a neutral list of layout blocks that both Markdown and PDF render."""
+    lang = record["lang"]
+    s = record["session"]
+    out: list[tuple] = [("title", label(lang, "title"))]
+    if s["title"]:
+        out.append(("subtitle", s["title"]))
+    when = s["date"]
+    if s["started_at"]:
+        when += ", " + s["started_at"][11:16]
+        if s["ended_at"]:
+            when += "–" + s["ended_at"][11:16]
+    duration = label(lang, "minutes_planned", planned=s["planned_minutes"])
+    if s["actual_minutes"] is not None:
+        duration = label(lang, "minutes_actual", actual=s["actual_minutes"]) + " (" + duration + ")"
+    out.append(
+        (
+            "facts",
+            [
+                (label(lang, "method"), s["method"]["name"]),
+                (label(lang, "date"), when),
+                (label(lang, "duration"), duration),
+                (label(lang, "names"), label(lang, "names_yes" if record["names_included"] else "names_no")),
+            ],
+        )
+    )
+    out.append(("note", label(lang, "confidential")))
+    out.append(("heading", label(lang, "case")))
+    case = record["case"]
+    if case.get("author"):
+        out.append(("note", label(lang, "case_by", name=case["author"])))
+    out.append(("text", case["text"] or label(lang, "empty")))
+    if case["edited"]:
+        out.append(("note", label(lang, "case_edited")))
+
+    out.append(("heading", label(lang, "steps")))
+    for step in record["steps"]:
+        out.append(("subheading", f"{step['index'] + 1}. {step['name']}"))
+        timing = label(lang, "step_planned", planned=step["planned_minutes"])
+        if step["actual_minutes"] is not None:
+            timing += " · " + label(lang, "step_actual", actual=step["actual_minutes"])
+        out.append(("note", timing))
+        for c in step["contributions"]:
+            out.append(("item", _line(lang, c), []))
+
+    sections = (
+        ("takeaways", record["takeaways"]),
+        ("actions", record["actions"]),
+        ("learned", record["learned"]),
+    )
+    for key, items in sections:
+        out.append(("heading", label(lang, key)))
+        if not items:
+            out.append(("note", label(lang, "none")))
+        for c in items:
+            extra = [f"{label(lang, 'action_' + k)}: {c[k]}" for k in ACTION_FIELDS if c.get(k)]
+            out.append(("item", _by(c["text"], c.get("author")), extra))
+
+    if record.get("quadrant_balance"):
+        out.append(("heading", label(lang, "quadrant_balance")))
+        for row in record["quadrant_balance"]:
+            out.append(("item", label(lang, "quadrant_line", **row), []))
+    return out
+
+
+def _by(text: str, author: str | None) -> str:
+    return f"{author}: {text}" if author else text
+
+
+def _line(lang: str, c: dict) -> str:
+    """One contribution: its kind, text, author if chosen, and the case bringer's marks."""
+    kind = label(lang, "kind." + c["kind"])
+    text = f"{kind} ({c['author']}): {c['text']}" if c.get("author") else f"{kind}: {c['text']}"
+    if c.get("marks"):
+        text += " [" + ", ".join(label(lang, "mark." + m) for m in c["marks"]) + "]"
+    return text
+
+
+def to_json(record: dict) -> bytes:
+    return json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def to_markdown(record: dict) -> bytes:
+    """Markdown that reads as plain text too: no tables, no HTML."""
+    lines: list[str] = []
+    previous = None
+    for block in blocks(record):
+        kind, value = block[0], block[1]
+        if lines and not (kind == previous == "item"):
+            lines.append("")
+        previous = kind
+        if kind == "title":
+            lines.append(f"# {value}")
+        elif kind == "facts":
+            lines += [f"- {name}: {text}" for name, text in value]
+        elif kind == "heading":
+            lines.append(f"## {value}")
+        elif kind == "subheading":
+            lines.append(f"### {value}")
+        elif kind == "note":
+            lines.append(f"_{value}_")
+        elif kind == "item":
+            # Two trailing spaces keep a line break inside a paragraph or list item.
+            lines.append("- " + "  \n  ".join([*value.split("\n"), *block[2]]))
+        else:
+            lines.append("  \n".join(value.split("\n")))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def to_pdf(record: dict) -> bytes:
+    """A printable A4 record in DejaVu Sans, embedded so ë, é, ï and € print as typed."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    lang = record["lang"]
+
+    class RecordPDF(FPDF):
+        def footer(self):
+            self.set_y(-12)
+            self.set_font("DejaVu", size=8)
+            self.set_text_color(110)
+            self.cell(0, 5, label(lang, "page", page=self.page_no(), pages="{nb}"), align="C")
+
+    pdf = RecordPDF(format="A4")
+    pdf.set_margins(20, 18, 20)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_font("DejaVu", "", os.path.join(FONT_DIR, "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
+    pdf.set_title(label(lang, "title"))
+    pdf.set_lang(lang)
+    pdf.set_creator("Intervisie")
+    pdf.add_page()
+    down = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+
+    def write(text: str, size: float, style: str = "", gap: float = 1.5, colour: int = 0, indent: float = 0):
+        pdf.set_font("DejaVu", style, size)
+        pdf.set_text_color(colour)
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(pdf.epw - indent, size * 0.5, text, **down)
+        pdf.ln(gap)
+
+    for block in blocks(record):
+        kind, value = block[0], block[1]
+        if kind == "title":
+            write(value, 18, "B", 2)
+        elif kind == "subtitle":
+            write(value, 12, gap=3)
+        elif kind == "facts":
+            for name, text in value:
+                pdf.set_font("DejaVu", "B", 10)
+                pdf.set_text_color(0)
+                pdf.cell(34, 5.5, name)
+                pdf.set_font("DejaVu", "", 10)
+                pdf.multi_cell(pdf.epw - 34, 5.5, text, **down)
+            pdf.ln(3)
+        elif kind == "heading":
+            if pdf.get_y() > pdf.page_break_trigger - 30:
+                pdf.add_page()  # keep a heading with what follows it
+            pdf.ln(2)
+            write(value, 13, "B", 0.5)
+            pdf.set_draw_color(180)
+            pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+            pdf.ln(2.5)
+        elif kind == "subheading":
+            if pdf.get_y() > pdf.page_break_trigger - 20:
+                pdf.add_page()
+            pdf.ln(1.5)
+            write(value, 11, "B", 0.5)
+        elif kind == "note":
+            write(value, 9, gap=2, colour=100)
+        elif kind == "text":
+            write(value, 10, gap=2)
+        elif kind == "item":
+            pdf.set_font("DejaVu", "", 10)
+            pdf.set_text_color(0)
+            pdf.cell(5, 5, "•")
+            pdf.multi_cell(pdf.epw - 5, 5, "\n".join([value, *block[2]]), **down)
+            pdf.ln(1)
+    return bytes(pdf.output())
