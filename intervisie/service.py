@@ -178,6 +178,8 @@ def state_view(orm, session: Session, now: float) -> dict:
         },
         "method": method_view(method, session.step_minutes),
         "steps_spent_s": [round(spent.get(i, 0.0)) for i in range(len(method.steps))],
+        # Actions agreed in the session this one follows up, for the review step.
+        "carried_actions": session.carried_actions or [],
         "timer": _timer(session).view(now),
         "turn": (
             {"order": session.turn_order, "index": session.turn_index}
@@ -329,6 +331,9 @@ def create_session(payload: dict, now: float | None = None) -> dict:
     overrides = rules.check_step_minutes(method, payload.get("step_minutes"))
     facilitator_key, screen_key, token = new_secret(), new_secret(), new_secret()
     with db.session() as orm:
+        from .records import carry_over  # the record needs this module; imported late
+
+        follow_up_of, carried_actions = carry_over(orm, payload)
         for _ in range(20):
             code = rules.new_join_code()
             if orm.scalar(select(Session.id).where(Session.code == code)) is None:
@@ -351,6 +356,8 @@ def create_session(payload: dict, now: float | None = None) -> dict:
             timer_state="idle",
             timer_duration=first,
             timer_remaining=first,
+            follow_up_of=follow_up_of,
+            carried_actions=carried_actions,
         )
         facilitator = Participant(
             id=new_id(),
@@ -879,6 +886,7 @@ def remove_participant(sid: str, payload: dict, now: float) -> Outcome:
             raise RuleViolation("forbidden_role")
         target.removed = True
         target.role = "participant"
+        target.left_at = now
         sids = list(orm.scalars(select(Connection.sid).where(Connection.participant_id == target.id)))
         orm.execute(delete(Connection).where(Connection.participant_id == target.id))
         return Outcome(
