@@ -7,6 +7,7 @@ default each test gets its own SQLite file.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import pytest
@@ -20,15 +21,30 @@ from intervisie.models import Base
 PG_URL = os.environ.get("INTERVISIE_TEST_DATABASE_URL")
 
 
+CONFIG = {
+    "BACKGROUND_TASKS": False,
+    "ASYNC_MODE": "threading",
+    "MESSAGE_QUEUE": None,
+    "PRESENCE_GRACE_SECONDS": 0.2,
+}
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """One SQLite file migrated to the newest schema; each test starts from a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    create_app({**CONFIG, "DATABASE_URL": f"sqlite:///{path}"})
+    db.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def app(tmp_path):
-    config = {
-        "BACKGROUND_TASKS": False,
-        "ASYNC_MODE": "threading",
-        "MESSAGE_QUEUE": None,
-        "DATABASE_URL": PG_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}",
-        "PRESENCE_GRACE_SECONDS": 0.2,
-    }
+def app(tmp_path, migrated_sqlite):
+    if PG_URL:
+        config = {**CONFIG, "DATABASE_URL": PG_URL}
+    else:
+        shutil.copy(migrated_sqlite, tmp_path / "test.sqlite3")
+        config = {**CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}", "AUTO_MIGRATE": False}
     app = create_app(config)
     if PG_URL:
         names = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
