@@ -10,7 +10,7 @@ from flask import Flask
 from .config import Config
 from .db import db
 from .extensions import socketio
-from .methods import default_directory, load_methods
+from .methods import default_directory, load_library
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,9 +30,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "intervisie.sqlite3")
 
-    app.extensions["intervisie_methods"] = load_methods(
-        Path(app.config["METHODS_DIR"] or default_directory())
-    )
+    methods, decks = load_library(Path(app.config["METHODS_DIR"] or default_directory()))
+    app.extensions["intervisie_methods"] = methods
+    app.extensions["intervisie_decks"] = decks
 
     db.init_app(app)
     if app.config["AUTO_MIGRATE"]:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .config import Config
-from .methods import MethodError, default_directory, load_methods
+from .methods import MethodError, default_directory, load_library
 
 
 def app_or_exit(test_config: dict | None = None):
@@ -19,7 +19,7 @@ def app_or_exit(test_config: dict | None = None):
     try:
         return create_app(test_config)
     except MethodError as err:
-        sys.exit(f"Intervisie cannot start: method file {err}")
+        sys.exit(f"Intervisie cannot start: method or deck file {err}")
 
 
 def _listener(host: str, port: int) -> socket.socket:
@@ -77,12 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "methods":
         directory = Path(args.directory or Config.METHODS_DIR or default_directory())
         try:
-            found = load_methods(directory)
+            found, decks = load_library(directory)
         except MethodError as err:
             print(f"invalid: {err}", file=sys.stderr)
             return 1
         for method in found.values():
             print(f"ok: {method.source}: {method.id} ({len(method.steps)} steps)")
+        for deck in decks.values():
+            quadrants = len(deck.quadrants)
+            print(f"ok: decks/{deck.source}: {deck.id} ({quadrants} quadrants, {len(deck.cards)} cards)")
         return 0
     if args.command == "db":
         app = app_or_exit({"AUTO_MIGRATE": False, "PURGE_ON_START": False})

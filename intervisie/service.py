@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import session as rules
 from .db import db
-from .methods import MARK_VALUES, Method, scale_of
+from .methods import MARK_VALUES, Method, Step, scale_of
 from .models import Connection, Contribution, Mark, Participant, Session, StepVisit
 from .session import Contributor, RuleViolation, Timer
 
@@ -186,6 +186,8 @@ def state_view(orm, session: Session, now: float) -> dict:
             if session.turn_order is not None
             else None
         ),
+        # Card methods: pile and hand sizes, what was played, the quadrant balance; never a hand's cards.
+        "cards": _cards_public(orm, session),
         "participants": [
             {
                 "id": p.id,
@@ -198,6 +200,12 @@ def state_view(orm, session: Session, now: float) -> dict:
             if not p.removed
         ],
     }
+
+
+def _cards_public(orm, session: Session) -> dict | None:
+    from .card_play import public_view  # card_play builds on this module; imported late
+
+    return public_view(orm, session)
 
 
 def _ms(seconds: float | None) -> int | None:
@@ -308,7 +316,9 @@ def snapshot(orm, session: Session, viewer: Participant | None, now: float) -> d
     view["me"] = (
         {"id": viewer.id, "name": viewer.name, "role": viewer.role, "lang": viewer.lang} if viewer else None
     )
-    return view
+    from .card_play import add_personal  # the deck, and this viewer's own hand only
+
+    return add_personal(view, session, viewer_id)
 
 
 def _state_emit(orm, session: Session, now: float) -> Emit:
@@ -329,6 +339,9 @@ def create_session(payload: dict, now: float | None = None) -> dict:
     name = _name(payload.get("name"))
     lang = _lang(payload.get("lang"))
     overrides = rules.check_step_minutes(method, payload.get("step_minutes"))
+    from .card_play import initial_cards  # a card method's deck (or another installed one) and pile
+
+    deck_id, card_state = initial_cards(method, payload.get("deck_id"))
     facilitator_key, screen_key, token = new_secret(), new_secret(), new_secret()
     with db.session() as orm:
         from .records import carry_over  # the record needs this module; imported late
@@ -358,6 +371,8 @@ def create_session(payload: dict, now: float | None = None) -> dict:
             timer_remaining=first,
             follow_up_of=follow_up_of,
             carried_actions=carried_actions,
+            deck_id=deck_id,
+            cards=card_state,
         )
         facilitator = Participant(
             id=new_id(),
@@ -470,23 +485,26 @@ def resume(sid: str, payload: dict, now: float) -> Outcome:
         return _welcome(orm, sid, session, person, now)
 
 
+def _session_by_key(orm, payload: dict, key_hash: str) -> Session:
+    """The session of ``payload["code"]``, if ``payload["key"]`` is its screen or facilitator key."""
+    session = _session_by_code(orm, payload.get("code"))
+    key = payload.get("key")
+    if not isinstance(key, str) or not secrets.compare_digest(digest(key), getattr(session, key_hash)):
+        raise RuleViolation("bad_key")
+    return session
+
+
 def watch(sid: str, payload: dict, now: float) -> Outcome:
     """A shared screen follows the session read-only, with the screen key from the facilitator."""
-    key = payload.get("key")
     with db.session() as orm:
-        session = _session_by_code(orm, payload.get("code"))
-        if not isinstance(key, str) or not secrets.compare_digest(digest(key), session.screen_key_hash):
-            raise RuleViolation("bad_key")
+        session = _session_by_key(orm, payload, "screen_key_hash")
         return _welcome(orm, sid, session, None, now)
 
 
 def claim_facilitator(sid: str, payload: dict, now: float) -> Outcome:
     """The facilitator link: sign in as the session's creator and take the facilitator role back."""
-    key = payload.get("key")
     with db.session() as orm:
-        session = _session_by_code(orm, payload.get("code"))
-        if not isinstance(key, str) or not secrets.compare_digest(digest(key), session.facilitator_key_hash):
-            raise RuleViolation("bad_key")
+        session = _session_by_key(orm, payload, "facilitator_key_hash")
         owner = min(session.participants, key=lambda p: p.joined_at)
         for p in session.participants:
             if p.role == "facilitator" and p is not owner:
@@ -544,11 +562,47 @@ def heartbeat(now: float) -> None:
 # --- contributions and marks -------------------------------------------------------------
 
 
-def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
-    """Store a contribution once (retries with the same client id are acknowledged again)."""
+def _client_id(payload: dict) -> str:
+    """The id a client gives a new contribution, so a resend after a reconnect is stored once."""
     client_id = payload.get("client_id")
     if not isinstance(client_id, str) or not 8 <= len(client_id) <= 64 or not client_id.isascii():
         raise RuleViolation("bad_request")
+    return client_id
+
+
+def _check_new(orm, session: Session, person: Participant, kind, text: str) -> tuple[Step, str | None]:
+    """Ask the rules whether this person may add ``kind`` now; the current step and the author's flag."""
+    step = method_of(session).steps[session.step_index]
+    counted = rules.cap_kind(step, kind) if isinstance(kind, str) else None
+    own = (
+        select(func.count())
+        .select_from(Contribution)
+        .where(
+            Contribution.session_id == session.id,
+            Contribution.step_index == session.step_index,
+            Contribution.participant_id == person.id,
+        )
+    )
+    if counted is not None:
+        own = own.where(Contribution.kind == counted)
+    speaker = None
+    if session.turn_order and session.turn_index is not None:
+        speaker = session.turn_order[session.turn_index]
+    flag = rules.check_contribution(
+        step,
+        session.status,
+        Contributor(person.id, person.role),
+        kind,
+        text,
+        orm.scalar(own),
+        speaker,
+    )
+    return step, flag
+
+
+def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
+    """Store a contribution once (retries with the same client id are acknowledged again)."""
+    client_id = _client_id(payload)
     text = _text(payload.get("text"), "MAX_TEXT_LENGTH")
     kind = payload.get("kind")
     details = rules.clean_details(kind, payload.get("details"))
@@ -568,31 +622,7 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
                     "duplicate": True,
                 }
             )
-        step = method_of(session).steps[session.step_index]
-        counted = rules.cap_kind(step, kind) if isinstance(kind, str) else None
-        own = (
-            select(func.count())
-            .select_from(Contribution)
-            .where(
-                Contribution.session_id == session.id,
-                Contribution.step_index == session.step_index,
-                Contribution.participant_id == person.id,
-            )
-        )
-        if counted is not None:
-            own = own.where(Contribution.kind == counted)
-        speaker = None
-        if session.turn_order and session.turn_index is not None:
-            speaker = session.turn_order[session.turn_index]
-        flag = rules.check_contribution(
-            step,
-            session.status,
-            Contributor(person.id, person.role),
-            kind,
-            text,
-            orm.scalar(own),
-            speaker,
-        )
+        step, flag = _check_new(orm, session, person, kind, text)
         contribution = Contribution(
             id=new_id(),
             session_id=session.id,
@@ -708,11 +738,16 @@ def mark(sid: str, payload: dict, now: float) -> Outcome:
         else:
             existing.value = value
         session.updated_at = now
+        from .card_play import changes_balance  # 'helped' on a played card moves the quadrant balance
+
+        balance = changes_balance(session, c, value)
+        if balance:
+            _touch(session, now)
         orm.commit()
-        return Outcome(
-            ack={"contribution": _view_one(orm, session, c, full=True)},
-            emits=_deliver(orm, session, c, "contribution:changed"),
-        )
+        emits = _deliver(orm, session, c, "contribution:changed")
+        if balance:
+            emits.append(_state_emit(orm, session, now))
+        return Outcome(ack={"contribution": _view_one(orm, session, c, full=True)}, emits=emits)
 
 
 def hide(sid: str, payload: dict, now: float) -> Outcome:
@@ -777,7 +812,9 @@ def _enter_step(orm, session: Session, index: int, now: float) -> list[Emit]:
         ).all()
         for c in revealed:
             reveal.extend(e for e in _deliver(orm, session, c) if e.to == room_all(session.id))
-    return reveal
+    from .card_play import enter_step  # a step with a cards rule deals; each player hears their hand
+
+    return reveal + enter_step(orm, session)
 
 
 def start(sid: str, payload: dict, now: float) -> Outcome:
@@ -868,6 +905,10 @@ def assign_role(sid: str, payload: dict, now: float) -> Outcome:
                 if p.role == "case_bringer":
                     p.role = "participant"
         target.role = role
+        if role == "case_bringer":
+            from .card_play import drop_hand  # the case bringer holds no cards
+
+            return Outcome(emits=drop_hand(session, target.id))
         if role != "facilitator":
             return None
         person.role = "participant"
@@ -887,6 +928,9 @@ def remove_participant(sid: str, payload: dict, now: float) -> Outcome:
         target.removed = True
         target.role = "participant"
         target.left_at = now
+        from .card_play import drop_hand  # their cards go back into the pile
+
+        drop_hand(session, target.id)
         sids = list(orm.scalars(select(Connection.sid).where(Connection.participant_id == target.id)))
         orm.execute(delete(Connection).where(Connection.participant_id == target.id))
         return Outcome(

@@ -50,8 +50,9 @@ def page_language() -> str:
     )
 
 
-# Texts the session pages never show; left out of the page to keep its first load small.
+# Texts a page never shows are left out of it, to keep its first load small.
 START_ONLY = ("ui.home.", "ui.create.")
+NOT_FOR_PARTICIPANTS = (*START_ONLY, "ui.fac.")
 
 
 def _client_catalogues(skip: tuple[str, ...] = ()) -> dict:
@@ -93,7 +94,7 @@ def start():
 def participant(code: str):
     """Join with a name, or come back with the token kept in this browser."""
     session = _session_or_404(code)
-    return _render("session.html", view="participant", code=session.code, skip_texts=START_ONLY)
+    return _render("session.html", view="participant", code=session.code, skip_texts=NOT_FOR_PARTICIPANTS)
 
 
 @bp.get("/s/<code>/facilitator")
@@ -107,7 +108,7 @@ def facilitator(code: str):
 def screen(code: str):
     """The read-only shared screen for a projector; the screen key travels in the URL fragment."""
     session = _session_or_404(code)
-    return _render("session.html", view="screen", code=session.code, skip_texts=START_ONLY)
+    return _render("session.html", view="screen", code=session.code, skip_texts=NOT_FOR_PARTICIPANTS)
 
 
 @bp.get("/s/<code>/qr.svg")

@@ -1,0 +1,449 @@
+"""Question cards in a live session: dealing, playing, drawing, reshuffling and focusing a round.
+
+The rules for the card state itself are pure (``cards.py``); this module ties
+them to the session: who may hold cards in a step, what a played card
+becomes (a contribution of the step's ``cards`` kind), and what each person
+may see. Hands are private: the shared state (``session:state``) carries only
+the size of each hand, and a person's own cards reach them in their snapshot,
+in the acknowledgement of their own actions and in a personal ``cards:hand``
+event to their own room.
+
+The card state is one JSON column that several people change at once, so
+every change here is a compare-and-swap on ``Session.version`` and is retried
+when someone else changed the session in between (SQLite ignores
+``FOR UPDATE``; the version check keeps a play from being lost there too).
+"""
+
+from __future__ import annotations
+
+import random
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from . import cards
+from . import session as rules
+from .db import db
+from .decks import Deck
+from .methods import Rule, Step
+from .models import Contribution, Mark, Participant, Session
+from .service import (
+    Emit,
+    Outcome,
+    _bound,
+    _check_new,
+    _client_id,
+    _deliver,
+    _state_emit,
+    _text,
+    _view_one,
+    method_of,
+    new_id,
+    room_person,
+)
+from .session import RuleViolation
+
+ATTEMPTS = 5  # tries of one card action when others keep changing the session in between
+
+
+class _Conflict(Exception):
+    """The session changed between reading and writing the card state: try again."""
+
+
+def _rng() -> random.Random:
+    return random.Random()
+
+
+def decks() -> dict[str, Deck]:
+    return current_app.extensions.get("intervisie_decks", {})
+
+
+def deck_of(session: Session) -> Deck | None:
+    """The session's deck, or None for a session without cards (or whose deck is no longer installed)."""
+    deck_id = session.deck_id or method_of(session).deck
+    return decks().get(deck_id) if deck_id else None
+
+
+# --- creating a session ------------------------------------------------------------------
+
+
+def initial_cards(method, deck_id=None) -> tuple[str | None, dict | None]:
+    """The deck id and fresh card state of a new session: the method's deck, or another installed one."""
+    if deck_id is None:
+        deck_id = method.deck
+    elif method.deck is None:
+        raise RuleViolation("no_deck")
+    if deck_id is None:
+        return None, None
+    if not isinstance(deck_id, str) or deck_id not in decks():
+        raise RuleViolation("unknown_deck")
+    return deck_id, cards.new_state(decks()[deck_id], _rng())
+
+
+def deck_summaries(lang: str) -> list[dict]:
+    """The installed decks in one language, for choosing one when creating a session."""
+    return [
+        {
+            "id": d.id,
+            "name": d.names[lang],
+            "description": d.descriptions[lang],
+            "credits": d.credits.get(lang),
+            "quadrants": [{"id": q.id, "name": q.names[lang], "colour": q.colour} for q in d.quadrants],
+            "cards": len(d.cards),
+        }
+        for d in decks().values()
+    ]
+
+
+# --- what people see ---------------------------------------------------------------------
+
+
+def deck_view(deck: Deck) -> dict:
+    """The deck in both languages: enough to draw the quadrant diagram and show every card."""
+    return {
+        "id": deck.id,
+        "names": deck.names,
+        "descriptions": deck.descriptions,
+        "credits": deck.credits or None,
+        "axes": [
+            {
+                "id": a.id,
+                "names": a.names,
+                "poles": [{"id": p.id, "names": p.names} for p in a.poles],
+            }
+            for a in deck.axes
+        ],
+        "quadrants": [
+            {
+                "id": q.id,
+                "names": q.names,
+                "descriptions": q.descriptions,
+                "colour": q.colour,
+                "position": dict(q.position),
+                "column": deck.cell(q)[0],
+                "row": deck.cell(q)[1],
+                "cards": len(deck.cards_in(q.id)),
+            }
+            for q in deck.quadrants
+        ],
+        "cards": [{"id": c.id, "quadrant": c.quadrant, "text": c.text} for c in deck.cards],
+    }
+
+
+def _helped(orm, session: Session) -> set[str]:
+    """Contributions the case bringer marked as helpful (as the record counts them)."""
+    case_bringer = next((p for p in session.participants if p.role == "case_bringer" and not p.removed), None)
+    if case_bringer is None:
+        return set()
+    return set(
+        orm.scalars(
+            select(Mark.contribution_id).where(
+                Mark.session_id == session.id,
+                Mark.participant_id == case_bringer.id,
+                Mark.value == "helped",
+            )
+        )
+    )
+
+
+def public_view(orm, session: Session) -> dict | None:
+    """The card state everyone may see: no hand's contents, only its size; what was played, and the balance."""
+    deck = deck_of(session)
+    if deck is None:
+        return None
+    view = cards.view(session.cards, None)
+    del view["hand"]
+    view["deck_id"] = deck.id
+    view["balance"] = cards.quadrant_balance(
+        view["played"], _helped(orm, session), [q.id for q in deck.quadrants]
+    )
+    return view
+
+
+def add_personal(view: dict, session: Session, viewer_id: str | None) -> dict:
+    """Add to a snapshot what stays the same (the deck) and what only this viewer may see (their hand)."""
+    deck = deck_of(session)
+    view["deck"] = deck_view(deck) if deck else None
+    view["hand"] = cards.view(session.cards, viewer_id)["hand"] if deck and viewer_id else []
+    return view
+
+
+def _hand_emits(session: Session, old: dict | None, new: dict) -> list[Emit]:
+    """A personal ``cards:hand`` to everyone whose hand changed, in their own room only."""
+    before = (old or {}).get("hands", {})
+    after = new.get("hands", {})
+    return [
+        Emit("cards:hand", cards.view(new, p.id), room_person(p.id))
+        for p in session.participants
+        if not p.removed and before.get(p.id, []) != after.get(p.id, [])
+    ]
+
+
+# --- the rules of a card step ------------------------------------------------------------
+
+
+def players(session: Session, step: Step, rule: Rule) -> list[str]:
+    """Who holds cards in this step: those whose role may add what a card becomes, never the case bringer."""
+    roles = step.contribute.get(rule.kind, ())
+    return [
+        p.id for p in session.participants if not p.removed and p.role != "case_bringer" and p.role in roles
+    ]
+
+
+def _deal(state: dict, session: Session, step: Step, rule: Rule) -> dict:
+    """Top every player's hand up; hands of people who no longer play go back into the pile."""
+    ids = players(session, step, rule)
+    for pid in list(state["hands"]):
+        if pid not in ids:
+            state = cards.return_hand(state, pid)
+    return cards.deal(state, ids, rule.hand)
+
+
+def enter_step(orm, session: Session) -> list[Emit]:
+    """Called when a step opens: a step with a ``cards`` rule deals (or tops up) the players' hands."""
+    step = method_of(session).steps[session.step_index]
+    rule, deck = step.rule("cards"), deck_of(session)
+    if rule is None or deck is None:
+        return []
+    old = session.cards
+    new = _deal(old or cards.new_state(deck, _rng()), session, step, rule)
+    session.deck_id, session.cards = deck.id, new
+    return _hand_emits(session, old, new)
+
+
+def drop_hand(session: Session, participant_id: str) -> list[Emit]:
+    """Someone stops playing (removed, or made case bringer): their cards go back into the pile."""
+    old = session.cards
+    if not old or participant_id not in old["hands"]:
+        return []
+    session.cards = cards.return_hand(old, participant_id)
+    return _hand_emits(session, old, session.cards)
+
+
+def changes_balance(session: Session, contribution: Contribution, value) -> bool:
+    """Whether a mark changes the quadrant balance: 'helped' on a question played from a card."""
+    return (
+        value == "helped"
+        and bool(session.cards)
+        and any(entry.get("contribution") == contribution.id for entry in session.cards["played"])
+    )
+
+
+def _deck_and_state(session: Session) -> tuple[Deck, dict]:
+    deck = deck_of(session)
+    if deck is None:
+        raise RuleViolation("no_deck")
+    return deck, session.cards or cards.new_state(deck, _rng())
+
+
+def _card_step(session: Session) -> tuple[Step, Rule]:
+    rules.require_status(session.status, "running")
+    step = method_of(session).steps[session.step_index]
+    rule = step.rule("cards")
+    if rule is None:
+        raise RuleViolation("wrong_step")
+    return step, rule
+
+
+def _store(orm, session: Session, state: dict, now: float) -> None:
+    """Write the new card state only if nobody changed the session since it was read."""
+    orm.flush()
+    version = session.version
+    won = orm.execute(
+        update(Session)
+        .where(Session.id == session.id, Session.version == version)
+        .values(cards=state, version=version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        raise _Conflict
+    for name, value in (("cards", state), ("version", version + 1), ("updated_at", now)):
+        set_committed_value(session, name, value)
+
+
+def _retrying(attempt) -> Outcome:
+    """Run a card action again when someone changed the session in between; give up after a few tries."""
+    for _ in range(ATTEMPTS):
+        try:
+            return attempt()
+        except _Conflict:
+            continue
+    raise RuleViolation("server_error")
+
+
+def _card_action(sid: str, now: float, change, *, facilitator_only: bool = True) -> Outcome:
+    """Shared frame of the card actions other than playing: check, change the state, store, broadcast.
+
+    ``change(session, person, deck, state, step, rule)`` returns the new state
+    and extra acknowledgement fields.
+    """
+
+    def attempt() -> Outcome:
+        with db.session() as orm:
+            person, session = _bound(orm, sid, for_update=True)
+            if facilitator_only:
+                rules.require_facilitator(person.role)
+            deck, state = _deck_and_state(session)
+            step, rule = _card_step(session)
+            new, ack = change(session, person, deck, state, step, rule)
+            old = session.cards
+            _store(orm, session, new, now)
+            orm.commit()
+            shared = _state_emit(orm, session, now)
+            return Outcome(
+                ack={"state": shared.data, **ack, "cards": cards.view(new, person.id)},
+                emits=[shared, *_hand_emits(session, old, new)],
+            )
+
+    return _retrying(attempt)
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+def _duplicate(orm, session: Session, person: Participant, client_id: str) -> Outcome | None:
+    """The answer to a play that was already stored (a resend), or None."""
+    existing = orm.scalar(
+        select(Contribution).where(Contribution.session_id == session.id, Contribution.client_id == client_id)
+    )
+    if existing is None:
+        return None
+    if existing.participant_id != person.id:
+        raise RuleViolation("bad_request")
+    return Outcome(
+        ack={
+            "contribution": _view_one(orm, session, existing, full=True),
+            "duplicate": True,
+            "cards": cards.view(session.cards, person.id),
+        }
+    )
+
+
+def play(sid: str, payload: dict, now: float) -> Outcome:
+    """A player plays a card from their own hand: it becomes their question, and their hand is topped up."""
+    client_id = _client_id(payload)
+    card_id = payload.get("card_id")
+    if not isinstance(card_id, str) or not 0 < len(card_id) <= 64:
+        raise RuleViolation("bad_request")
+    own_text = payload.get("text")
+    if own_text is not None:
+        own_text = _text(own_text, "MAX_TEXT_LENGTH")
+
+    def attempt() -> Outcome:
+        with db.session() as orm:
+            person, session = _bound(orm, sid, for_update=True)
+            resent = _duplicate(orm, session, person, client_id)
+            if resent is not None:
+                return resent
+            deck, state = _deck_and_state(session)
+            step, rule = _card_step(session)
+            card = deck.card(card_id)
+            lang = person.lang if person.lang in deck.names else "nl"
+            text = own_text or (card.text[lang] if card else "")
+            flag = _check_new(orm, session, person, rule.kind, text)[1]
+            if card is None or card_id not in state["hands"].get(person.id, []):
+                raise RuleViolation("card_not_in_hand")
+            contribution = Contribution(
+                id=new_id(),
+                session_id=session.id,
+                client_id=client_id,
+                participant_id=person.id,
+                step_id=step.id,
+                step_index=session.step_index,
+                kind=rule.kind,
+                text=text,
+                created_at=now,
+                flag=flag,
+                details={"card": card.id, "quadrant": card.quadrant},
+            )
+            new = cards.play(state, deck, person.id, card.id, contribution.id)
+            new = cards.deal(new, [person.id], rule.hand)
+            old = session.cards
+            orm.add(contribution)
+            try:
+                _store(orm, session, new, now)
+            except IntegrityError:
+                # The same client id arrived twice at once (two connections): keep the first.
+                orm.rollback()
+                resent = _duplicate(orm, session, person, client_id)
+                if resent is None:
+                    raise RuleViolation("bad_request") from None
+                return resent
+            orm.commit()
+            mine = cards.view(new, person.id)
+            return Outcome(
+                ack={"contribution": _view_one(orm, session, contribution, full=True), "cards": mine},
+                emits=[
+                    *_deliver(orm, session, contribution),
+                    _state_emit(orm, session, now),
+                    *_hand_emits(session, old, new),
+                ],
+            )
+
+    return _retrying(attempt)
+
+
+def deal(sid: str, payload: dict, now: float) -> Outcome:
+    """The facilitator tops up every player's hand (e.g. for someone who joined during the step)."""
+
+    def change(session, _person, _deck, state, step, rule):
+        return _deal(state, session, step, rule), {}
+
+    return _card_action(sid, now, change)
+
+
+def reshuffle(sid: str, payload: dict, now: float) -> Outcome:
+    """The facilitator takes all hands back, shuffles the pile and deals again; played cards stay out."""
+
+    def change(session, _person, deck, state, step, rule):
+        return _deal(cards.reshuffle(state, deck, _rng()), session, step, rule), {}
+
+    return _card_action(sid, now, change)
+
+
+def focus(sid: str, payload: dict, now: float) -> Outcome:
+    """The facilitator focuses a round on one quadrant (``quadrant: null`` for the whole deck); new hands."""
+    if "quadrant" not in payload:
+        raise RuleViolation("bad_request")
+    quadrant = payload["quadrant"]
+    if quadrant is not None and not isinstance(quadrant, str):
+        raise RuleViolation("bad_request")
+
+    def change(session, _person, deck, state, step, rule):
+        return _deal(cards.set_focus(state, deck, _rng(), quadrant), session, step, rule), {}
+
+    return _card_action(sid, now, change)
+
+
+def draw(sid: str, payload: dict, now: float) -> Outcome:
+    """Draw one card (from one quadrant, if given): the facilitator for any player, a player for themselves.
+
+    A player may hold one card more than the step deals, so they can pick a
+    quadrant they are missing; the facilitator can fill a hand up to the maximum.
+    """
+    quadrant, target = payload.get("quadrant"), payload.get("participant_id")
+    if quadrant is not None and not isinstance(quadrant, str):
+        raise RuleViolation("bad_request")
+    if target is not None and not isinstance(target, str):
+        raise RuleViolation("bad_request")
+
+    def change(session, person, deck, state, step, rule):
+        pid = target or person.id
+        playing = players(session, step, rule)
+        if person.role != "facilitator":
+            if pid != person.id or pid not in playing:
+                raise RuleViolation("forbidden_role")
+            if len(state["hands"].get(pid, [])) > rule.hand:
+                raise RuleViolation("hand_full", max=rule.hand + 1)
+        elif pid not in playing:
+            if not any(p.id == pid and not p.removed for p in session.participants):
+                raise RuleViolation("unknown_participant")
+            raise RuleViolation("not_a_player")
+        new, card_id = cards.draw(state, deck, pid, quadrant)
+        return new, (
+            {"participant_id": pid, "card": card_id} if pid == person.id else {"participant_id": pid}
+        )
+
+    return _card_action(sid, now, change, facilitator_only=False)

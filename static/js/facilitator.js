@@ -1,0 +1,303 @@
+// The facilitator's controls: invite, start, steps, timer, people, settings, end.
+// Loaded only for whoever holds the facilitator role, to keep the participant page light.
+import { copyText, h } from "./dom.js";
+import { pick, t } from "./i18n.js";
+import { LISTEN_RULES, currentStep, peopleList } from "./render.js";
+
+export function formatCode(code) {
+  return code.length === 6 ? `${code.slice(0, 3)} ${code.slice(3)}` : code;
+}
+
+function copyRow(id, labelKey, value, { open = false } = {}) {
+  const input = h("input", { id, type: "text", readonly: true, value, class: "copy-field" });
+  const done = h("span", { class: "copy-done", role: "status" });
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id, text: t(labelKey) }),
+    h(
+      "div",
+      { class: "copy-row" },
+      input,
+      h("button", {
+        type: "button",
+        class: "button",
+        "data-key": `copy-${id}`,
+        text: t("ui.fac.copy"),
+        on: {
+          click: async () => {
+            done.textContent = (await copyText(value, input)) ? t("ui.fac.copied") : t("ui.fac.copy_failed");
+            setTimeout(() => (done.textContent = ""), 4000);
+          },
+        },
+      }),
+      open ? h("a", { class: "button", href: value, target: "_blank", rel: "noopener", text: t("ui.fac.open") }) : null,
+    ),
+    done,
+  );
+}
+
+export function invite(ctx) {
+  const { state, links } = ctx;
+  const code = state.session.code;
+  const body = [
+    h("p", { class: "invite-lead", text: t("ui.fac.invite_lead") }),
+    h(
+      "div",
+      { class: "invite-code" },
+      h("div", {}, h("p", { class: "label", text: t("ui.fac.invite_code") }), h("p", { class: "join-code", text: formatCode(code) })),
+      h("img", { class: "qr", src: `/s/${encodeURIComponent(code)}/qr.svg`, alt: t("ui.qr_alt"), width: 148, height: 148 }),
+    ),
+    copyRow("join-link", "ui.fac.invite_join_link", links.join),
+    links.screen ? copyRow("screen-link", "ui.fac.invite_screen_link", links.screen, { open: true }) : null,
+    links.facilitator
+      ? h(
+          "div",
+          { class: "secret" },
+          h("p", { class: "secret-title", text: t("ui.fac.invite_secret_title") }),
+          h("p", { class: "hint", text: t("ui.fac.invite_secret_body") }),
+          copyRow("facilitator-link", "ui.fac.invite_secret_link", links.facilitator),
+        )
+      : null,
+  ];
+  const lobby = state.session.status === "lobby";
+  if (lobby) return h("section", { class: "card invite" }, h("h2", { class: "section-title", text: t("ui.fac.invite_title") }), body);
+  return h(
+    "details",
+    { class: "card invite" },
+    h("summary", { "data-key": "invite-summary" }, h("span", { text: t("ui.fac.invite_title") }), h("span", { class: "count", text: formatCode(code) })),
+    body,
+  );
+}
+
+function lobbyStart(ctx) {
+  const { state, me, send } = ctx;
+  const others = state.participants.filter((p) => p.id !== me.id);
+  const bringer = state.participants.find((p) => p.role === "case_bringer");
+  const select = h(
+    "select",
+    {
+      id: "case-bringer",
+      "data-key": "case-bringer",
+      on: {
+        change: (e) => e.target.value && send("role:assign", { participant_id: e.target.value, role: "case_bringer" }),
+      },
+    },
+    h("option", { value: "", text: others.length ? t("ui.fac.start_pick") : t("ui.fac.start_nobody") }),
+    others.map((p) => h("option", { value: p.id, text: p.name })),
+  );
+  select.value = bringer?.id ?? "";
+  return h(
+    "section",
+    { class: "card start-card" },
+    h("h2", { class: "section-title", text: t("ui.fac.start_title") }),
+    h("div", { class: "field" }, h("label", { for: "case-bringer", text: t("ui.fac.start_case_bringer") }), select),
+    h("button", {
+      type: "button",
+      class: "button primary wide",
+      disabled: !bringer,
+      "data-key": "start",
+      text: t("ui.fac.start_go"),
+      on: { click: () => send("session:start") },
+    }),
+    bringer ? null : h("p", { class: "hint", text: t("ui.fac.start_need_bringer") }),
+  );
+}
+
+// Always-visible buttons in the step card: previous / next step and the timer.
+export function quickBar(ctx) {
+  const { state, send } = ctx;
+  if (state.session.status !== "running") return null;
+  const index = state.session.step_index;
+  const last = index === state.method.steps.length - 1;
+  const timer = state.timer;
+  const main = {
+    idle: ["start", "ui.fac.timer_start"],
+    running: ["pause", "ui.fac.timer_pause"],
+    paused: ["resume", "ui.fac.timer_resume"],
+    expired: null,
+  }[timer.state];
+  const btn = (key, label, onClick, cls = "button") =>
+    h("button", { type: "button", class: cls, "data-key": key, text: t(label), on: { click: onClick } });
+  return h(
+    "div",
+    { class: "quick-bar" },
+    h(
+      "div",
+      { class: "timer-controls", role: "group", "aria-label": t("ui.fac.timer_controls") },
+      main ? btn(`timer-${main[0]}`, main[1], () => send("timer:control", { action: main[0] }), "button primary") : null,
+      btn("timer-add", "ui.fac.timer_add", () => send("timer:control", { action: "add", seconds: 60 })),
+      btn("timer-reset", "ui.fac.timer_reset", () => send("timer:control", { action: "reset" })),
+    ),
+    h(
+      "div",
+      { class: "step-controls", role: "group", "aria-label": t("ui.fac.steps_controls") },
+      index > 0 ? btn("step-prev", "ui.fac.steps_prev", () => send("step:go", { to: "prev" })) : null,
+      last
+        ? btn("end-quick", "ui.fac.end_button", () => endSession(ctx), "button primary")
+        : btn("step-next", "ui.fac.steps_next", () => send("step:go", { to: "next" }), "button primary"),
+    ),
+  );
+}
+
+function minutesOf(seconds) {
+  return Math.round(seconds / 60);
+}
+
+function plan(ctx) {
+  const { state, send } = ctx;
+  const current = state.session.step_index;
+  return h(
+    "section",
+    { class: "card plan-card" },
+    h("h2", { class: "section-title", text: t("ui.fac.steps_title") }),
+    h(
+      "ol",
+      { class: "plan nav" },
+      state.method.steps.map((s, i) =>
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            {
+              type: "button",
+              class: `plan-step${i === current ? " current" : ""}${i < current ? " done" : ""}`,
+              "aria-current": i === current ? "step" : null,
+              "data-key": `plan-${i}`,
+              on: { click: () => i !== current && send("step:go", { to: i }) },
+            },
+            h("span", { class: "plan-name", text: `${i + 1}. ${pick(s.names)}` }),
+            h("span", {
+              class: "minutes",
+              text: t("ui.fac.steps_minutes", { planned: s.minutes, spent: minutesOf(state.steps_spent_s[i] || 0) }),
+            }),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function turnCard(ctx) {
+  const { state, send } = ctx;
+  const rule = currentStep(state).rules.find((r) => r.type === "turn_order");
+  if (!rule || state.session.status !== "running") return null;
+  const turn = state.turn;
+  const name = (id) => state.participants.find((p) => p.id === id)?.name ?? "";
+  let label = "ui.fac.turn_start";
+  if (turn) label = turn.index + 1 < turn.order.length ? "ui.fac.turn_next" : "ui.fac.turn_finish";
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", { class: "section-title", text: t("ui.fac.turn_title") }),
+    turn
+      ? h("p", { text: t("ui.fac.turn_now", { name: name(turn.order[turn.index]), n: turn.index + 1, total: turn.order.length }) })
+      : h("p", { class: "hint", text: t("ui.fac.turn_idle") }),
+    h("button", { type: "button", class: "button primary", "data-key": "turn", text: t(label), on: { click: () => send("turn:next") } }),
+  );
+}
+
+// Who may write in this step but has not yet (the case bringer in a listening step is left out).
+function silent(ctx) {
+  const { state, me, contributions } = ctx;
+  const step = currentStep(state);
+  const writers = new Set(Object.values(step.contribute).flat());
+  if (step.rules.some((r) => LISTEN_RULES.includes(r.type))) writers.delete("case_bringer");
+  const wrote = new Set(contributions.filter((c) => c.step_index === state.session.step_index).map((c) => c.author_id));
+  return state.participants.filter((p) => p.id !== me.id && writers.has(p.role) && !wrote.has(p.id));
+}
+
+function people(ctx) {
+  const { state, me, send, confirm } = ctx;
+  const running = state.session.status === "running";
+  const ready = state.participants.filter((p) => p.ready).length;
+  const quiet = running ? silent(ctx) : [];
+  const menu = (p) => {
+    if (p.id === me.id) return null;
+    const item = (key, label, onClick) =>
+      h("button", { type: "button", class: "menu-item", "data-key": `${key}-${p.id}`, text: t(label, { name: p.name }), on: { click: onClick } });
+    return h(
+      "details",
+      { class: "person-menu" },
+      h("summary", { "data-key": `menu-${p.id}`, "aria-label": t("ui.fac.person_menu", { name: p.name }) }, h("span", { "aria-hidden": "true", text: "⋯" })),
+      h(
+        "div",
+        { class: "menu" },
+        p.role !== "case_bringer"
+          ? item("cb", "ui.fac.person_make_case_bringer", () => send("role:assign", { participant_id: p.id, role: "case_bringer" }))
+          : item("pt", "ui.fac.person_make_participant", () => send("role:assign", { participant_id: p.id, role: "participant" })),
+        item("fac", "ui.fac.person_hand_over", async () => {
+          if (await confirm(t("ui.fac.person_hand_over_confirm", { name: p.name }), t("ui.fac.person_hand_over_ok"))) {
+            send("role:assign", { participant_id: p.id, role: "facilitator" });
+          }
+        }),
+        item("rm", "ui.fac.person_remove", async () => {
+          if (await confirm(t("ui.fac.person_remove_confirm", { name: p.name }), t("ui.fac.person_remove_ok"))) {
+            send("participant:remove", { participant_id: p.id });
+          }
+        }),
+      ),
+    );
+  };
+  return h(
+    "section",
+    { class: "card people-card" },
+    h("h2", { class: "section-title", text: t("ui.people.title", { n: state.participants.length }) }),
+    running ? h("p", { class: "ready-count", text: t("ui.ready.count", { n: ready, total: state.participants.length }) }) : null,
+    peopleList(state, me, { extra: menu }),
+    running && quiet.length
+      ? h("p", { class: "quiet", text: t("ui.fac.person_quiet", { names: quiet.map((p) => p.name).join(", ") }) })
+      : null,
+  );
+}
+
+function settings(ctx) {
+  const { state, send } = ctx;
+  const box = (name, labelKey, hintKey) => {
+    const id = `set-${name}`;
+    return h(
+      "div",
+      { class: "check" },
+      h("input", {
+        type: "checkbox",
+        id,
+        "data-key": id,
+        checked: state.session[name],
+        "aria-describedby": `${id}-hint`,
+        on: { change: (e) => send("session:settings", { [name]: e.target.checked }) },
+      }),
+      h("label", { for: id, text: t(labelKey) }),
+      h("p", { class: "hint", id: `${id}-hint`, text: t(hintKey) }),
+    );
+  };
+  return h(
+    "section",
+    { class: "card settings" },
+    h("h2", { class: "section-title", text: t("ui.fac.settings_title") }),
+    box("joining_locked", "ui.fac.settings_lock", "ui.fac.settings_lock_hint"),
+    box("auto_advance", "ui.fac.settings_auto", "ui.fac.settings_auto_hint"),
+  );
+}
+
+async function endSession(ctx) {
+  if (await ctx.confirm(t("ui.fac.end_confirm"), t("ui.fac.end_ok"))) ctx.send("session:end");
+}
+
+export function controlPanel(ctx) {
+  const { state } = ctx;
+  const status = state.session.status;
+  if (status === "ended") return [];
+  return [
+    status === "lobby" ? lobbyStart(ctx) : invite(ctx), // in the lobby the invite sits in the main column
+    status === "running" ? turnCard(ctx) : null,
+    people(ctx),
+    status === "running" ? plan(ctx) : null,
+    settings(ctx),
+    h(
+      "section",
+      { class: "card end-card" },
+      h("button", { type: "button", class: "button danger wide", "data-key": "end", text: t("ui.fac.end_button"), on: { click: () => endSession(ctx) } }),
+    ),
+  ];
+}

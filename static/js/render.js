@@ -1,0 +1,269 @@
+// Building blocks shared by the participant, facilitator and screen views.
+import { h } from "./dom.js";
+import { pick, t } from "./i18n.js";
+
+export const LISTEN_RULES = ["case_bringer_listens", "case_bringer_turned_away"];
+const SIMPLE_RULES = [...LISTEN_RULES, "open_questions", "write_privately"];
+
+export function currentStep(state) {
+  return state.method.steps[state.session.step_index];
+}
+
+export function personName(state, id) {
+  return state.participants.find((p) => p.id === id)?.name ?? "";
+}
+
+function capitalise(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+function list(items) {
+  if (items.length < 2) return items.join("");
+  return `${items.slice(0, -1).join(", ")} ${t("ui.and")} ${items.at(-1)}`;
+}
+
+function roleRefs(roles) {
+  return list(roles.map((r) => t(`ui.role_ref.${r}`)));
+}
+
+// The rules of a step in plain words, for whoever is in it now.
+export function ruleTexts(step) {
+  const texts = [];
+  const marks = new Map();
+  for (const rule of step.rules) {
+    if (rule.type === "max_per_person") {
+      texts.push(
+        rule.kind
+          ? t("ui.rule.max_per_person_kind", { count: rule.count, kinds: t(`ui.kinds.${rule.kind}`) })
+          : t("ui.rule.max_per_person", { count: rule.count }),
+      );
+    } else if (rule.type === "marks") {
+      // One sentence per (who, values): "marks the questions, causes and solutions: keep".
+      const id = `${rule.by}|${rule.values}`;
+      if (marks.has(id)) {
+        marks.get(id).kinds.push(rule.kind);
+        continue;
+      }
+      const entry = { rule, kinds: [rule.kind], at: texts.length };
+      marks.set(id, entry);
+      texts.push(entry);
+    } else if (rule.type === "turn_order") {
+      texts.push(t("ui.rule.turn_order", { seconds: rule.seconds_per_speaker }));
+    } else if (SIMPLE_RULES.includes(rule.type)) {
+      texts.push(t(`ui.rule.${rule.type}`));
+    } // rule types this page does not know yet are left out rather than shown as a raw key
+  }
+  return texts.map((item) => {
+    if (typeof item === "string") return item;
+    const values = list(item.rule.values.map((v) => t(`ui.mark.${v}`).toLowerCase()));
+    const kinds = list(item.kinds.map((k) => t(`ui.kinds.${k}`)));
+    return t("ui.rule.marks", { who: capitalise(roleRefs(item.rule.by)), kinds, values });
+  });
+}
+
+export function stepHead(state, me) {
+  const step = currentStep(state);
+  const index = state.session.step_index;
+  return [
+    h("p", { class: "step-count", text: t("ui.step.count", { n: index + 1, total: state.method.steps.length }) }),
+    h("h1", { class: "step-name", id: "step-name", tabindex: "-1", text: pick(step.names) }),
+    h("p", { class: "step-purpose", text: pick(step.purpose) }),
+    me ? h("p", { class: `role-badge role-${me.role}`, text: t(`ui.you_are.${me.role}`) }) : null,
+  ];
+}
+
+export function guide(state) {
+  const step = currentStep(state);
+  const rules = ruleTexts(step);
+  return [
+    h("h2", { class: "section-title", text: t("ui.step.how") }),
+    h("p", { class: "instructions", text: pick(step.instructions) }),
+    rules.length
+      ? h("ul", { class: "rules", "aria-label": t("ui.step.rules") }, rules.map((r) => h("li", { text: r })))
+      : null,
+  ];
+}
+
+export function houseRules(state, open = false) {
+  const items = pick(state.method.house_rules) || [];
+  if (!items.length) return null;
+  return h(
+    "details",
+    { class: "house-rules", open },
+    h("summary", { text: t("ui.house_rules") }),
+    h("ul", {}, items.map((r) => h("li", { text: r }))),
+  );
+}
+
+// The current step's mark rules for this kind; a step may also mark what earlier steps produced.
+function markRules(state, c) {
+  if (state.session.status !== "running" || c.step_index > state.session.step_index) return [];
+  return currentStep(state).rules.filter((r) => r.type === "marks" && r.kind === c.kind);
+}
+
+// Marks as small labels; the marks this person can toggle show on their buttons instead.
+function markChips(c, skipBy) {
+  const counts = new Map();
+  for (const m of c.marks || []) if (m.by !== skipBy) counts.set(m.value, (counts.get(m.value) || 0) + 1);
+  if (!counts.size) return null;
+  return h(
+    "ul",
+    { class: "chips", "aria-label": t("ui.marks.label") },
+    [...counts].map(([value, n]) =>
+      h("li", { class: `chip mark-${value}`, text: n > 1 ? `${t(`ui.mark.${value}`)} ×${n}` : t(`ui.mark.${value}`) }),
+    ),
+  );
+}
+
+function actionDetails(details) {
+  if (!details) return null;
+  const rows = ["who", "when", "measure"].filter((k) => details[k]);
+  if (!rows.length) return null;
+  return h(
+    "dl",
+    { class: "action-details" },
+    rows.map((k) => [h("dt", { text: t(`ui.action.${k}_short`) }), h("dd", { text: details[k] })]),
+  );
+}
+
+// One contribution. ctx: {state, me, onMark, onHide, showKind}
+export function contributionItem(c, ctx) {
+  const { state, me } = ctx;
+  const mine = me && c.author_id === me.id;
+  const canHide = ctx.onHide && me?.role === "facilitator";
+  const markButtons = [];
+  if (me && ctx.onMark) {
+    for (const rule of markRules(state, c)) {
+      if (!rule.by.includes(me.role)) continue;
+      for (const value of rule.values) {
+        const on = (c.marks || []).some((m) => m.by === me.id && m.value === value);
+        markButtons.push(
+          h("button", {
+            type: "button",
+            class: `mark-button mark-${value}`,
+            "aria-pressed": String(on),
+            "data-key": `mark:${c.id}:${value}`,
+            text: t(`ui.mark.${value}`),
+            on: { click: () => ctx.onMark(c, value, !on) },
+          }),
+        );
+      }
+    }
+  }
+  const meta = [
+    ctx.showKind ? h("span", { class: `kind kind-${c.kind}`, text: t(`ui.kind.${c.kind}`) }) : null,
+    h("span", { class: "author", text: mine ? t("ui.contribution.you", { name: c.author_name }) : c.author_name }),
+    c.hidden ? h("span", { class: "hidden-note", text: t("ui.fac.hidden") }) : null,
+    !mine && c.flag === "closed_question" ? h("span", { class: "flag-note", text: t("ui.fac.flag_closed") }) : null,
+    c.pending ? h("span", { class: "pending-note", text: t(c.offline ? "ui.contribution.waiting" : "ui.contribution.sending") }) : null,
+  ];
+  return h(
+    "li",
+    {
+      class: `contribution kind-${c.kind}${mine ? " mine" : ""}${c.hidden ? " is-hidden" : ""}${c.pending ? " is-pending" : ""}`,
+      "data-id": c.id || c.client_id,
+    },
+    h("p", { class: "c-text", text: c.text }),
+    actionDetails(c.details),
+    h("p", { class: "c-meta" }, meta),
+    mine && c.flag === "closed_question" ? h("p", { class: "nudge", text: t("ui.nudge.closed_question") }) : null,
+    markChips(c, markButtons.length ? me.id : null),
+    markButtons.length
+      ? h("div", { class: "mark-buttons", role: "group", "aria-label": t("ui.marks.give") }, markButtons)
+      : null,
+    canHide
+      ? h("button", {
+          type: "button",
+          class: "link-button",
+          "data-key": `hide:${c.id}`,
+          text: c.hidden ? t("ui.fac.unhide") : t("ui.fac.hide"),
+          on: { click: () => ctx.onHide(c, !c.hidden) },
+        })
+      : null,
+  );
+}
+
+export function byTime(a, b) {
+  return (a.created_at_ms ?? Infinity) - (b.created_at_ms ?? Infinity);
+}
+
+export function feed(items, ctx, emptyKey = "ui.feed.empty") {
+  if (!items.length) return h("p", { class: "empty", text: t(emptyKey) });
+  const kinds = new Set(items.map((c) => c.kind));
+  const itemCtx = { ...ctx, showKind: ctx.showKind ?? kinds.size > 1 };
+  return h("ol", { class: "feed" }, items.map((c) => contributionItem(c, itemCtx)));
+}
+
+// Earlier steps, folded away unless there is something to do in them now (marks) or, at the
+// end, the case bringer's takeaways and actions. Folding by hand is kept until the step changes.
+export function history(state, contributions, ctx, { all = false } = {}) {
+  const markable = new Set(
+    state.session.status === "running" && ctx.me
+      ? currentStep(state).rules.filter((r) => r.type === "marks" && r.by.includes(ctx.me.role)).map((r) => r.kind)
+      : [],
+  );
+  const highlight = all ? new Set(["takeaway", "action"]) : markable;
+  const current = state.session.step_index;
+  const steps = state.method.steps
+    .map((step, index) => ({ step, index }))
+    .filter(({ index }) => (all ? true : index < current));
+  if (!steps.length) return null;
+  return [
+    h("h2", { class: "section-title", text: all ? t("ui.history.record") : t("ui.history.title") }),
+    steps.map(({ step, index }) => {
+      const items = contributions.filter((c) => c.step_index === index).sort(byTime);
+      return h(
+        "details",
+        { class: "history-step", open: items.some((c) => highlight.has(c.kind)), "data-step": index },
+        h(
+          "summary",
+          { "data-key": `history:${index}:${current}:${state.session.status}` },
+          h("span", { text: `${index + 1}. ${pick(step.names)}` }),
+          h("span", { class: "count", text: t(items.length === 1 ? "ui.history.count_one" : "ui.history.count", { n: items.length }) }),
+        ),
+        feed(items, ctx, "ui.feed.none"),
+      );
+    }),
+  ];
+}
+
+export function presenceLabel(p) {
+  return p.presence === "online" ? t("ui.presence.online") : t("ui.presence.away");
+}
+
+export function peopleList(state, me, { extra } = {}) {
+  return h(
+    "ul",
+    { class: "people" },
+    state.participants.map((p) =>
+      h(
+        "li",
+        { class: `person presence-${p.presence}` },
+        h("span", { class: "dot", "aria-hidden": "true" }),
+        h(
+          "span",
+          { class: "person-name" },
+          h("span", { text: p.name }),
+          me && p.id === me.id ? h("span", { class: "you", text: t("ui.people.you") }) : null,
+        ),
+        p.role !== "participant" ? h("span", { class: `role-tag role-${p.role}`, text: t(`ui.role.${p.role}`) }) : null,
+        h("span", { class: "visually-hidden", text: presenceLabel(p) }),
+        p.presence !== "online" ? h("span", { class: "away-tag", "aria-hidden": "true", text: presenceLabel(p) }) : null,
+        state.session.status === "running" && p.ready
+          ? h("span", { class: "ready-tag", text: t("ui.people.ready") })
+          : null,
+        extra ? extra(p) : null,
+      ),
+    ),
+  );
+}
+
+export function stepPlan(state) {
+  return h(
+    "ol",
+    { class: "plan" },
+    state.method.steps.map((s) =>
+      h("li", {}, h("span", { text: pick(s.names) }), h("span", { class: "minutes", text: t("ui.minutes", { n: s.minutes }) })),
+    ),
+  );
+}

@@ -1,0 +1,531 @@
+// The live session page: connection, sign-in, state, and rendering of the three views.
+import { socket, request } from "./socket.js";
+import { Countdown, clock, sound } from "./timer.js";
+import { getLang, onLangChange, pick, setupLanguageSwitch, t } from "./i18n.js";
+import { $, h, storage, swap, uuid } from "./dom.js";
+import * as R from "./render.js";
+import { composeModel, renderCompose } from "./compose.js";
+
+const app = $("#app");
+const view = app.dataset.view; // participant | facilitator | screen
+const code = app.dataset.code;
+const local = storage();
+const tab = storage("session");
+const key = (name) => `intervisie:${code}:${name}`;
+
+const store = {
+  state: null, // the session as everyone sees it (session:state)
+  me: null,
+  contributions: new Map(),
+  outbox: JSON.parse(local.get(key("outbox")) || "[]"), // written, not yet acknowledged
+  joined: false,
+  ended: null, // why this page stopped: "removed" | null
+};
+let facilitatorUi = null; // the facilitator module, loaded when needed
+let screenUi = null;
+let claimKey = null;
+let lastStep = null;
+
+const regions = {
+  gate: $("#gate"),
+  stage: $("#stage"),
+  banner: $("#banner"),
+  toast: $("#toast"),
+  announcer: $("#announcer"),
+  title: $("#session-title"),
+};
+for (const el of document.querySelectorAll("[data-region]")) regions[el.dataset.region] = el;
+
+const countdown = new Countdown($("#timer"), announce);
+// The local deadline passed: show the time-is-up note now, not when the server's message arrives.
+countdown.onUp = () => view !== "screen" && store.state && swap(regions.notice, notice(store.state, store.me));
+
+// --- keys from the address bar --------------------------------------------------------
+
+function readFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const origin = `${location.origin}/s/${code}`;
+  if (view === "screen" && params.get("key")) {
+    tab.set(key("screen_key"), params.get("key"));
+    history.replaceState(null, "", location.pathname + location.search); // keep the key off the projector
+  }
+  if (view === "facilitator" && params.get("key")) {
+    claimKey = params.get("key");
+    // The link we hand out also carries the screen key, so a new device can show the screen link.
+    const screen = params.get("screen");
+    local.set(key("facilitator_url"), `${origin}/facilitator#key=${claimKey}${screen ? `&screen=${screen}` : ""}`);
+    if (screen) local.set(key("screen_url"), `${origin}/screen#key=${screen}`);
+  }
+}
+
+// --- small UI helpers -----------------------------------------------------------------
+
+function announce(text) {
+  // Clear first so the same words are read again.
+  regions.announcer.textContent = "";
+  setTimeout(() => (regions.announcer.textContent = text), 50);
+}
+
+let toastTimer = null;
+function toast(text) {
+  regions.toast.textContent = text;
+  regions.toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (regions.toast.hidden = true), 7000);
+}
+
+const dialog = $("#confirm");
+function confirmDialog(text, okLabel) {
+  return new Promise((resolve) => {
+    $("#confirm-text").textContent = text;
+    $("#confirm-ok").textContent = okLabel;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+  });
+}
+
+async function send(event, payload = {}) {
+  const ack = await request(event, payload);
+  if (!ack.ok) toast(ack.message || t("ui.conn.offline"));
+  else if (ack.state) applyState(ack.state);
+  return ack;
+}
+
+function setBanner(text) {
+  regions.banner.textContent = text || "";
+  regions.banner.hidden = !text;
+}
+
+// --- state ----------------------------------------------------------------------------
+
+function applySnapshot(snapshot) {
+  const { contributions, me, ...state } = snapshot;
+  store.contributions = new Map(contributions.map((c) => [c.id, c]));
+  store.me = me;
+  store.state = null;
+  applyState(state);
+}
+
+function applyState(state) {
+  if (store.state && state.version < store.state.version) return; // an older message overtaken by a newer one
+  clock.bound(state.server_now_ms);
+  const previous = store.state;
+  store.state = state;
+  if (store.me) {
+    const mine = state.participants.find((p) => p.id === store.me.id);
+    if (mine) store.me = { ...store.me, role: mine.role, name: mine.name };
+  }
+  const stepKey = `${state.session.status}:${state.session.step_index}`;
+  if (previous && lastStep !== stepKey && state.session.status === "running") {
+    announce(t("ui.step.announce", { name: pick(R.currentStep(state).names) }));
+  }
+  if (previous && previous.session.status !== "ended" && state.session.status === "ended") announce(t("ui.ended.title"));
+  lastStep = stepKey;
+  render();
+}
+
+function upsert(c, { fromPush = false } = {}) {
+  const known = store.contributions.has(c.id);
+  store.contributions.set(c.id, { ...store.contributions.get(c.id), ...c });
+  if (fromPush && !known && store.state && c.author_id !== store.me?.id && c.step_index === store.state.session.step_index) {
+    const text = c.text.length > 140 ? `${c.text.slice(0, 140)}…` : c.text;
+    announce(t("ui.feed.announce", { kind: t(`ui.kind.${c.kind}`), name: c.author_name, text }));
+  }
+  render();
+}
+
+// --- signing in -------------------------------------------------------------------------
+
+async function enter() {
+  store.joined = false;
+  const token = local.get(key("token"));
+  let ack;
+  if (view === "screen") {
+    const screenKey = tab.get(key("screen_key"));
+    if (!screenKey) return showGate("nokey_screen");
+    ack = await request("session:watch", { code, key: screenKey, lang: getLang() });
+  } else if (claimKey) {
+    ack = await request("session:claim", { code, key: claimKey, lang: getLang() });
+    if (ack.ok) {
+      local.set(key("token"), ack.token);
+      claimKey = null;
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+  } else if (token) {
+    ack = await request("session:resume", { token, code, lang: getLang() });
+    if (!ack.ok && ["bad_token", "removed"].includes(ack.error)) {
+      forget();
+      if (ack.error === "removed") return showRemoved();
+      return showGate(view === "facilitator" ? "nokey" : "join", ack.message);
+    }
+  } else {
+    return showGate(view === "facilitator" ? "nokey" : "join");
+  }
+  if (!ack.ok) {
+    if (ack.error === "offline") return; // the next connect tries again
+    if (claimKey && ack.error === "bad_key") local.set(key("facilitator_url"), null);
+    claimKey = null;
+    return showGate(view === "screen" ? "nokey_screen" : "message", ack.message);
+  }
+  joined(ack.snapshot);
+}
+
+function joined(snapshot) {
+  store.joined = true;
+  setBanner(null);
+  applySnapshot(snapshot);
+  flushOutbox();
+}
+
+function forget() {
+  local.set(key("token"), null);
+  local.set(key("outbox"), null);
+  store.outbox = [];
+}
+
+// The join form, or a message when this page cannot get in by itself.
+let gate = null;
+function showGate(kind, message) {
+  gate = { kind, message };
+  regions.stage.hidden = true;
+  regions.gate.hidden = false;
+  const nodes = [];
+  if (kind === "join") {
+    const status = h("p", { class: "form-status", role: "alert", text: message || "" });
+    const input = h("input", { id: "join-name", name: "name", type: "text", maxlength: 40, autocomplete: "given-name", required: true, "data-key": "join-name" });
+    const form = h(
+      "form",
+      { class: "card join-card", novalidate: true },
+      h("h1", { text: t("ui.join.title") }),
+      h("p", { class: "lead", text: t("ui.join.lead", { code }) }),
+      h("div", { class: "field" }, h("label", { for: "join-name", text: t("ui.join.name") }), h("p", { class: "hint", text: t("ui.join.name_hint") }), input),
+      h("button", { type: "submit", class: "button primary wide", text: t("ui.join.go") }),
+      status,
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const name = input.value.trim();
+      if (!name) {
+        status.textContent = t("ui.join.name_missing");
+        input.focus();
+        return;
+      }
+      const ack = await request("session:join", { code, name, lang: getLang() });
+      if (!ack.ok) {
+        status.textContent = ack.message;
+        input.focus();
+        return;
+      }
+      local.set(key("token"), ack.token);
+      joined(ack.snapshot);
+      $("#step-name")?.focus();
+    });
+    nodes.push(form);
+  } else {
+    const title = { nokey: "ui.gate.nokey_title", nokey_screen: "ui.gate.screen_title", removed: "ui.removed.title" }[kind] || "ui.gate.title";
+    const body = message || t({ nokey: "ui.gate.nokey", nokey_screen: "ui.gate.screen", removed: "ui.removed.body" }[kind] || "ui.gate.title");
+    nodes.push(
+      h(
+        "section",
+        { class: "card gate-card" },
+        h("h1", { text: t(title) }),
+        h("p", { text: body }),
+        kind === "nokey" || kind === "removed" ? h("p", {}, h("a", { href: `/s/${code}`, text: t("ui.gate.as_participant") })) : null,
+        h("p", {}, h("a", { href: "/", text: t("ui.gate.home") })),
+      ),
+    );
+  }
+  swap(regions.gate, nodes);
+}
+
+function showRemoved() {
+  store.ended = "removed";
+  showGate("removed");
+}
+
+// --- contributions and the outbox -------------------------------------------------------
+
+function saveOutbox() {
+  local.set(key("outbox"), store.outbox.length ? JSON.stringify(store.outbox) : null);
+}
+
+function addContribution(kind, text, details, status) {
+  store.outbox.push({ client_id: uuid(), kind, text, details, step_index: store.state.session.step_index });
+  saveOutbox();
+  status.textContent = "";
+  render();
+  flushOutbox();
+}
+
+let flushing = false;
+// Send what is waiting, oldest first; a retry carries the same client_id, so nothing is stored twice.
+async function flushOutbox() {
+  if (flushing) return;
+  flushing = true;
+  try {
+    while (store.outbox.length && store.joined) {
+      const item = store.outbox[0];
+      const payload = { client_id: item.client_id, kind: item.kind, text: item.text };
+      if (item.details) payload.details = item.details;
+      const ack = await request("contribution:add", payload);
+      if (!ack.ok && ack.error === "offline") break; // keep it; the next connect sends it again
+      store.outbox.shift();
+      saveOutbox();
+      if (ack.ok) {
+        upsert(ack.contribution);
+        if (ack.contribution.flag === "closed_question") formStatus(item.kind, t("ui.nudge.closed_question"));
+      } else {
+        refused(item, ack.message);
+      }
+    }
+  } finally {
+    flushing = false;
+    render();
+  }
+}
+
+function formStatus(kind, text) {
+  const el = regions.compose.querySelector(`[data-status="${kind}"]`);
+  if (el) el.textContent = text;
+  return el;
+}
+
+// A refused contribution goes back into its field so nothing written is lost.
+function refused(item, message) {
+  const field = regions.compose.querySelector(`#f-${item.kind}-text`);
+  if (field && !field.value) {
+    field.value = item.text;
+    formStatus(item.kind, message);
+  } else {
+    toast(`${message} “${item.text.slice(0, 80)}”`);
+  }
+}
+
+function onMark(c, value, on) {
+  send("contribution:mark", { id: c.id, value, on }).then((ack) => ack.ok && upsert(ack.contribution));
+}
+
+function onHide(c, hidden) {
+  send("contribution:hide", { id: c.id, hidden }).then((ack) => ack.ok && upsert(ack.contribution));
+}
+
+// --- rendering --------------------------------------------------------------------------
+
+function contributionsList() {
+  return [...store.contributions.values()];
+}
+
+function pendingItems(stepIndex) {
+  return store.outbox
+    .filter((o) => o.step_index === stepIndex)
+    .map((o) => ({ ...o, author_id: store.me?.id, author_name: store.me?.name, pending: true, offline: !store.joined }));
+}
+
+async function render() {
+  const state = store.state;
+  if (!state || store.ended) return;
+  if (!regions.gate.hidden) swap(regions.gate);
+  regions.gate.hidden = true;
+  regions.stage.hidden = false;
+  const title = state.session.title || pick(state.method.names);
+  regions.title.textContent = title;
+  document.title = `${title} · ${t("ui.app.name")}`;
+  if (view === "screen") return renderScreenView(state);
+  const me = store.me;
+  const status = state.session.status;
+  const isFacilitator = me?.role === "facilitator";
+  // The participant page carries no facilitator texts: a new facilitator moves to that page.
+  if (isFacilitator && view === "participant") {
+    store.ended = "moved"; // render nothing more here: the page is being replaced
+    location.replace(`/s/${code}/facilitator`);
+    return;
+  }
+  if (isFacilitator && !facilitatorUi) facilitatorUi = await import("./facilitator.js");
+  if (store.state !== state) return; // a newer state arrived while loading
+  app.dataset.status = status;
+  app.dataset.role = me?.role || "";
+  const all = contributionsList();
+  const index = state.session.step_index;
+  const ctx = { state, me, onMark, onHide: isFacilitator ? onHide : null };
+
+  // Step card: what happens now, and the timer.
+  regions.timerWrap.hidden = status !== "running";
+  if (status === "running") {
+    swap(regions.stepHead, R.stepHead(state, me));
+    countdown.update(state.timer, `${index}:${state.turn ? state.turn.index : ""}`);
+  } else {
+    countdown.update(null);
+    swap(regions.stepHead, lobbyOrEndHead(state, me));
+  }
+  swap(regions.quick, isFacilitator ? facilitatorUi.quickBar(fctx(state, me, all)) : null);
+  swap(regions.notice, notice(state, me));
+
+  const running = status === "running";
+  regions.guide.hidden = !running;
+  if (running) swap(regions.guide, R.guide(state));
+
+  const mine = [...all, ...pendingItems(index)].filter((c) => c.step_index === index && c.author_id === me?.id);
+  const model = composeModel(state, me, mine);
+  renderCompose(regions.compose, model, addContribution, JSON.stringify([model, getLang(), store.joined]));
+
+  regions.feedWrap.hidden = !running;
+  if (running) {
+    const items = [...all.filter((c) => c.step_index === index).sort(R.byTime), ...pendingItems(index)];
+    swap(regions.feed, R.feed(items, ctx));
+  }
+  swap(regions.history, R.history(state, all, ctx, { all: status === "ended" }));
+  swap(regions.mePanel, mePanel(state, me));
+  swap(regions.control, isFacilitator ? facilitatorUi.controlPanel(fctx(state, me, all)) : null);
+  regions.peoplePanel.hidden = isFacilitator;
+  if (!isFacilitator) {
+    swap(
+      regions.peoplePanel,
+      h("details", { class: "card people-card", open: true },
+        h("summary", { "data-key": "people" }, h("span", { text: t("ui.people.title", { n: state.participants.length }) })),
+        R.peopleList(state, me)),
+    );
+  }
+  swap(regions.houseRules, R.houseRules(state, status !== "running"));
+}
+
+function fctx(state, me, contributions) {
+  const origin = `${location.origin}/s/${state.session.code}`;
+  return {
+    state,
+    me,
+    contributions,
+    send,
+    confirm: confirmDialog,
+    links: { join: origin, screen: local.get(key("screen_url")), facilitator: local.get(key("facilitator_url")) },
+  };
+}
+
+function lobbyOrEndHead(state, me) {
+  const ended = state.session.status === "ended";
+  return [
+    h("p", { class: "step-count", text: pick(state.method.names) }),
+    h("h1", { class: "step-name", id: "step-name", tabindex: "-1", text: t(ended ? "ui.ended.title" : "ui.lobby.title", { name: me?.name ?? "" }) }),
+    h("p", { class: "step-purpose", text: t(ended ? "ui.ended.body" : me?.role === "facilitator" ? "ui.fac.lobby_facilitator" : "ui.lobby.body") }),
+    me ? h("p", { class: `role-badge role-${me.role}`, text: t(`ui.you_are.${me.role}`) }) : null,
+  ];
+}
+
+function notice(state, me) {
+  if (state.session.status === "lobby") {
+    const plan = h("section", { class: "card" }, h("h2", { class: "section-title", text: t("ui.lobby.plan") }), R.stepPlan(state));
+    return me?.role === "facilitator" && facilitatorUi ? [facilitatorUi.invite(fctx(state, me, [])), plan] : plan;
+  }
+  if (state.session.status !== "running") return null;
+  if (state.timer.state === "expired" || (state.timer.state === "running" && state.timer.deadline_ms <= clock.now())) {
+    return h("p", { class: "times-up", text: t(me?.role === "facilitator" ? "ui.fac.timer_up_facilitator" : "ui.timer.up_body") });
+  }
+  return null;
+}
+
+function mePanel(state, me) {
+  if (!me) return null;
+  const parts = [];
+  // The facilitator decides when to move on; the others say when they are done.
+  if (state.session.status === "running" && me.role !== "facilitator") {
+    const ready = state.participants.find((p) => p.id === me.id)?.ready;
+    const count = state.participants.filter((p) => p.ready).length;
+    parts.push(
+      h("button", {
+        type: "button",
+        class: `button ready-toggle${ready ? " is-ready" : ""}`,
+        "aria-pressed": String(Boolean(ready)),
+        "data-key": "ready",
+        text: ready ? t("ui.ready.on") : t("ui.ready.off"),
+        on: { click: () => send("ready:set", { ready: !ready }) },
+      }),
+      h("p", { class: "hint", text: t("ui.ready.count", { n: count, total: state.participants.length }) }),
+    );
+  }
+  const link = local.get(key("facilitator_url"));
+  if (me.role !== "facilitator" && link && state.session.status !== "ended") {
+    parts.push(
+      h("button", {
+        type: "button",
+        class: "button",
+        "data-key": "take-back",
+        text: t("ui.take_back"),
+        on: {
+          click: () => {
+            claimKey = new URLSearchParams(new URL(link).hash.slice(1)).get("key");
+            enter();
+          },
+        },
+      }),
+    );
+  }
+  return parts.length ? h("section", { class: "card me-card" }, parts) : null;
+}
+
+function renderScreenView(state) {
+  if (!screenUi) {
+    import("./screen.js").then((m) => {
+      screenUi = m;
+      render();
+    });
+    return;
+  }
+  const running = state.session.status === "running";
+  regions.timerWrap.hidden = !running;
+  countdown.update(running ? state.timer : null, `${state.session.step_index}:${state.turn ? state.turn.index : ""}`);
+  screenUi.renderScreen(regions, state, contributionsList());
+}
+
+// --- wiring -----------------------------------------------------------------------------
+
+socket.on("connect", enter);
+socket.on("disconnect", (reason) => {
+  store.joined = false;
+  if (store.ended) return;
+  // The server only hangs up on purpose when someone was removed; that message follows.
+  setBanner(reason === "io server disconnect" ? null : t("ui.conn.lost"));
+  render();
+});
+socket.io.on("reconnect_attempt", () => store.state && setBanner(t("ui.conn.lost")));
+socket.on("connect_error", () => setBanner(t(store.state ? "ui.conn.lost" : "ui.conn.connecting")));
+socket.on("session:state", (state) => store.joined && applyState(state));
+socket.on("contribution:new", (c) => upsert(c, { fromPush: true }));
+socket.on("contribution:changed", (c) => upsert(c));
+socket.on("contribution:hidden", ({ id }) => {
+  store.contributions.delete(id);
+  render();
+});
+socket.on("timer:expired", (data) => {
+  if (store.state && data.step_index === store.state.session.step_index) countdown.expiredByServer(data.deadline_ms);
+  render();
+});
+socket.on("session:resync", () => enter());
+socket.on("session:removed", () => {
+  forget();
+  showRemoved();
+});
+
+// Sound: browsers allow it only after a gesture; the button mutes it for this device.
+const soundButton = $("#sound-toggle");
+function showSound() {
+  soundButton.setAttribute("aria-pressed", String(!sound.muted));
+  soundButton.textContent = t(sound.muted ? "ui.sound.off" : "ui.sound.on");
+}
+soundButton.addEventListener("click", () => {
+  sound.setMuted(!sound.muted);
+  showSound();
+});
+for (const event of ["pointerdown", "keydown"]) document.addEventListener(event, () => sound.unlock(), { once: true });
+
+onLangChange((lang) => {
+  showSound();
+  if (store.joined && view !== "screen") request("language:set", { lang });
+  if (store.state) render();
+  else if (gate && !regions.gate.hidden) showGate(gate.kind, gate.message);
+  countdown.tick();
+});
+
+readFragment();
+setupLanguageSwitch();
+showSound();
+setBanner(null);

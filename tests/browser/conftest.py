@@ -1,0 +1,147 @@
+"""Browser tests: real Chromium (Debian's /usr/bin/chromium) against a real server process.
+
+Without Chromium the tests skip, unless CI is set: there they must run. axe-core
+comes from npm into .cache/node the first time it is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.support import ROOT, LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+NODE_PREFIX = ROOT / ".cache" / "node"
+AXE = NODE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so the browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One server for the browser tests that do not need to stop it."""
+    live = LiveServer(tmp_path_factory.mktemp("browser")).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            _unavailable("npm is needed to install axe-core for the accessibility checks")
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(NODE_PREFIX),
+                "axe-core@4",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return AXE
+
+
+class Pages:
+    """Opens pages, each in its own browser context (its own storage, like its own device).
+
+    Records every request's host and every script error; the test fails on a script error.
+    """
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.contexts = []
+        self.errors: list[str] = []
+        self.hosts: set[str] = set()
+        self.console_errors: list[str] = []
+
+    def open(
+        self,
+        url: str | None = None,
+        *,
+        width: int = 1280,
+        height: int = 800,
+        locale: str = "nl-NL",
+        **context_options,
+    ):
+        context = self.browser.new_context(
+            viewport={"width": width, "height": height}, locale=locale, **context_options
+        )
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
+        page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(msg.text))
+        page.on("request", lambda req: self.hosts.add(urlparse(req.url).hostname or req.url))
+        if url:
+            page.goto(url)
+        return page
+
+    def close(self):
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser):
+    opened = Pages(browser)
+    yield opened
+    opened.close()
+    assert not opened.errors, opened.errors
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def join(page, base: str, code: str, name: str) -> None:
+    """Join a session by its page and a name, as a participant does."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/s/{code}")
+    page.fill("#join-name", name)
+    page.click(".join-card button[type=submit]")
+    expect(page.locator("#stage")).to_be_visible()

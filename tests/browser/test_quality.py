@@ -1,0 +1,100 @@
+"""Accessibility (axe-core), the first-load budget, and no requests to other hosts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import ARTIFACTS, join, screenshot
+
+pytestmark = pytest.mark.browser
+
+BUDGET_BYTES = 150 * 1024
+
+AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({
+  id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))
+})))"""
+
+
+def running_session(server, pages, **open_args):
+    """A started session: facilitator, case bringer Ayla, participant Bram, a screen; some writing done."""
+    created = server.create_session(title="Team West")
+    fien = pages.open(created["facilitator_url"], **open_args)
+    expect(fien.locator(".invite")).to_be_visible()
+    ayla = pages.open(width=375, height=740, **open_args)
+    join(ayla, server.url, created["code"], "Ayla")
+    bram = pages.open(width=375, height=740, **open_args)
+    join(bram, server.url, created["code"], "Bram")
+    screen = pages.open(created["screen_url"], width=1280, height=720, **open_args)
+    expect(screen.locator(".screen-lobby")).to_be_visible()
+    fien.select_option("#case-bringer", label="Ayla")
+    expect(fien.locator("[data-key=start]")).to_be_enabled()
+    fien.click("[data-key=start]")
+    fien.click("[data-key=step-next]")
+    fien.click("[data-key=step-next]")
+    expect(bram.locator(".step-name")).to_have_text("Verhelderende vragen")
+    fien.click("[data-key=timer-start]")
+    bram.fill("#f-question-text", "Heb je het al gezegd?")
+    bram.click("[data-key=send-question]")
+    bram.fill("#f-question-text", "Wat maakt het lastig?")
+    bram.click("[data-key=send-question]")
+    expect(ayla.locator("[data-region=feed] .contribution")).to_have_count(2)
+    ayla.locator(".mark-button.mark-warm").first.click()
+    expect(screen.locator(".contribution")).to_have_count(2)
+    return created, {"facilitator": fien, "case-bringer": ayla, "participant": bram, "screen": screen}
+
+
+def serious(page, axe_script) -> list[dict]:
+    page.add_script_tag(path=str(axe_script))
+    return [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+
+
+def test_no_serious_accessibility_problems(server, pages, axe_script):
+    # bypass_csp only so axe can be injected; reduced motion so nothing is caught mid-fade.
+    created, views = running_session(server, pages, bypass_csp=True, reduced_motion="reduce")
+    start = pages.open(f"{server.url}/", bypass_csp=True, reduced_motion="reduce")
+    gate = pages.open(
+        f"{server.url}/s/{created['code']}", width=375, bypass_csp=True, reduced_motion="reduce"
+    )
+    expect(gate.locator("#join-name")).to_be_visible()
+    for name, page in views.items():
+        screenshot(page, f"{name}-running")
+    found = {
+        name: serious(page, axe_script) for name, page in {"start": start, "join": gate, **views}.items()
+    }
+    assert not any(found.values()), json.dumps(found, indent=1)
+
+
+def test_participant_first_load_is_within_budget(server, pages):
+    created = server.create_session()
+    page = pages.open(width=375, height=740)
+    sizes = []
+    frames = []
+    page.on("requestfinished", lambda request: sizes.append((request.url, request.sizes())))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))
+    join(page, server.url, created["code"], "Ayla")
+    expect(page.locator(".step-name")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    http = sum(s["responseBodySize"] + s["responseHeadersSize"] for _, s in sizes)
+    live = sum(frames)
+    report = "\n".join(f"{s['responseBodySize'] + s['responseHeadersSize']:>8}  {url}" for url, s in sizes)
+    report += f"\n{http:>8}  HTTP responses (headers + bodies)\n{live:>8}  WebSocket frames received\n"
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "budget.txt").write_text(report)
+    print(f"participant first load: {http / 1024:.1f} KiB over HTTP + {live / 1024:.1f} KiB of live data")
+    # The budget counts the responses; the live data is mostly the server's snapshot of the session.
+    assert http < BUDGET_BYTES, report
+    assert http + live < BUDGET_BYTES + 16 * 1024, report
+
+
+def test_no_request_leaves_the_server(server, pages):
+    running_session(server, pages)
+    start = pages.open(f"{server.url}/")
+    # The start page switches language by reloading, and remembers it.
+    start.click("[data-lang=en]")
+    expect(start.locator("#create-title")).to_have_text("Start a new session")
+    start.reload()
+    expect(start.locator("html")).to_have_attribute("lang", "en")
+    assert pages.hosts == {"127.0.0.1"}, pages.hosts
