@@ -176,7 +176,6 @@ def state_view(orm, session: Session, now: float) -> dict:
             "started_at_ms": _ms(session.started_at),
             "ended_at_ms": _ms(session.ended_at),
         },
-        "method": method_view(method, session.step_minutes),
         "steps_spent_s": [round(spent.get(i, 0.0)) for i in range(len(method.steps))],
         # Actions agreed in the session this one follows up, for the review step.
         "carried_actions": session.carried_actions or [],
@@ -303,6 +302,8 @@ def snapshot(orm, session: Session, viewer: Participant | None, now: float) -> d
         .order_by(Contribution.created_at, Contribution.id)
     ).all()
     view = state_view(orm, session, now)
+    # The method does not change during a session: it travels in snapshots, not in every state.
+    view["method"] = method_view(method_of(session), session.step_minutes)
     view["contributions"] = [
         contribution_view(
             c,

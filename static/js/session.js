@@ -100,15 +100,18 @@ function setBanner(text) {
 // --- state ----------------------------------------------------------------------------
 
 function applySnapshot(snapshot) {
-  const { contributions, me, ...state } = snapshot;
+  const { contributions, me, method, deck, hand, ...state } = snapshot;
   store.contributions = new Map(contributions.map((c) => [c.id, c]));
   store.me = me;
+  // What does not change with every state broadcast arrives only in snapshots.
+  Object.assign(store, { method, deck, hand });
   store.state = null;
   applyState(state);
 }
 
-function applyState(state) {
-  if (store.state && state.version < store.state.version) return; // an older message overtaken by a newer one
+function applyState(pushed) {
+  if (store.state && pushed.version < store.state.version) return; // an older message overtaken by a newer one
+  const state = { ...pushed, method: store.method };
   clock.bound(state.server_now_ms);
   const previous = store.state;
   store.state = state;
