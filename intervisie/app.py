@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Config
 from .db import db
@@ -33,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     methods, decks = load_library(Path(app.config["METHODS_DIR"] or default_directory()))
     app.extensions["intervisie_methods"] = methods
     app.extensions["intervisie_decks"] = decks
+
+    if app.config["BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     db.init_app(app)
     if app.config["AUTO_MIGRATE"]:

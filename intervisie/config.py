@@ -22,6 +22,8 @@ class Config:
     MESSAGE_QUEUE = os.environ.get("INTERVISIE_MESSAGE_QUEUE") or None
     METHODS_DIR = os.environ.get("INTERVISIE_METHODS_DIR")
     AUTO_MIGRATE = _flag("INTERVISIE_AUTO_MIGRATE", True)
+    # Behind a reverse proxy: trust its X-Forwarded-* headers, so links and QR codes carry the public address.
+    BEHIND_PROXY = _flag("INTERVISIE_BEHIND_PROXY", False)
     # Background work (timer watch, presence sweeps); tests drive it by hand.
     BACKGROUND_TASKS = _flag("INTERVISIE_BACKGROUND_TASKS", True)
     TIMER_POLL_SECONDS = float(os.environ.get("INTERVISIE_TIMER_POLL_SECONDS", "0.25"))

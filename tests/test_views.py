@@ -1,0 +1,38 @@
+"""HTTP pages: security headers, the QR code, the proxy setting."""
+
+from intervisie.app import create_app
+
+
+def test_pages_forbid_third_parties_and_framing(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_session_page_is_404(client):
+    assert client.get("/s/ZZZZZZ").status_code == 404
+    assert client.get("/s/ZZZZZZ/qr.svg").status_code == 404
+
+
+def test_qr_code_is_drawn_locally(client):
+    code = client.post("/api/sessions", json={"method_id": "vijf-fasen", "name": "Fien"}).get_json()["code"]
+    response = client.get(f"/s/{code}/qr.svg")
+    assert response.mimetype == "image/svg+xml" and b"<svg" in response.data
+
+
+def test_behind_a_proxy_links_carry_the_public_address(app):
+    proxied = create_app({**app.config, "BEHIND_PROXY": True, "AUTO_MIGRATE": False, "PURGE_ON_START": False})
+    created = proxied.test_client().post(
+        "/api/sessions",
+        json={"method_id": "vijf-fasen", "name": "Fien"},
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "intervisie.example.org"},
+    )
+    assert created.get_json()["join_url"].startswith("https://intervisie.example.org/s/")
+
+
+def test_health(client):
+    assert client.get("/healthz").get_json()["ok"] is True
