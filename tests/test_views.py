@@ -1,6 +1,7 @@
 """HTTP pages: security headers, the QR code, the proxy setting."""
 
 from intervisie.app import create_app
+from intervisie.db import db
 
 
 def test_pages_forbid_third_parties_and_framing(client):
@@ -25,6 +26,7 @@ def test_qr_code_is_drawn_locally(client):
 
 
 def test_behind_a_proxy_links_carry_the_public_address(app):
+    db.engine.dispose()  # the second app takes over the database handle
     proxied = create_app({**app.config, "BEHIND_PROXY": True, "AUTO_MIGRATE": False, "PURGE_ON_START": False})
     created = proxied.test_client().post(
         "/api/sessions",
