@@ -42,7 +42,12 @@ def serve(app, host: str | None = None, port: int | None = None) -> None:
     host = host or os.environ.get("INTERVISIE_HOST", "127.0.0.1")
     port = int(port or os.environ.get("INTERVISIE_PORT", "5000"))
     mode = app.config["ASYNC_MODE"]
-    sock = _listener(host, port)
+    try:
+        sock = _listener(host, port)
+    except OSError as err:
+        sys.exit(
+            f"Intervisie cannot listen on {host}:{port} ({err.strerror}). Set INTERVISIE_PORT to another port."
+        )
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     print(
         f"Intervisie is running ({mode}, {app.config['DATABASE_URL'].split('://')[0]}): "
