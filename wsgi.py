@@ -7,6 +7,10 @@ anything else is imported when the configured async mode asks for it.
 from intervisie.config import Config
 
 if Config.ASYNC_MODE == "eventlet":
+    import warnings
+
+    # We know eventlet is in maintenance mode (docs/deploy.md); threading is one setting away.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()
