@@ -236,7 +236,7 @@ def method_view(method: Method, overrides: dict) -> dict:
 
 def _rule_view(rule) -> dict:
     view = {"type": rule.type}
-    for name in ("kind", "count", "seconds_per_speaker"):
+    for name in ("kind", "count", "seconds_per_speaker", "hand"):
         if getattr(rule, name) is not None:
             view[name] = getattr(rule, name)
     for name in ("values", "by", "roles"):

@@ -18,7 +18,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from . import i18n, service
+from . import card_play, i18n, service
 from .db import db
 from .models import Session
 from .session import RuleViolation, normalise_code
@@ -51,8 +51,23 @@ def page_language() -> str:
 
 
 # Texts a page never shows are left out of it, to keep its first load small.
-START_ONLY = ("ui.home.", "ui.create.")
-NOT_FOR_PARTICIPANTS = (*START_ONLY, "ui.fac.")
+# The record's texts (downloads, follow-up, deletion, last time's actions) are needed by few people
+# and late: a session page fetches them from /api/texts/record when it first shows one.
+RECORD_LATER = (
+    "ui.record.export.",
+    "ui.record.keep.",
+    "ui.record.carried.",
+    "ui.record.fac.",
+    "ui.record.follow.",
+)
+START_ONLY = ("ui.home.", "ui.create.", *RECORD_LATER)
+NOT_FOR_PARTICIPANTS = (*START_ONLY, "ui.fac.", "ui.cards.fac.")
+
+
+def _with_cards(session: Session, skip: tuple[str, ...]) -> dict:
+    """A session with question cards loads their styles and texts; one without needs neither."""
+    has_deck = card_play.deck_of(session) is not None
+    return {"has_deck": has_deck, "skip_texts": skip if has_deck else (*skip, "ui.cards.")}
 
 
 def _client_catalogues(skip: tuple[str, ...] = ()) -> dict:
@@ -87,28 +102,37 @@ def _session_or_404(code: str) -> Session:
 @bp.get("/")
 def start():
     """Create a session or join one with a code."""
-    return _render("start.html", methods=[m.summary(page_language()) for m in service.methods().values()])
+    lang = page_language()
+    return _render(
+        "start.html",
+        methods=[m.summary(lang) for m in service.methods().values()],
+        decks=card_play.deck_summaries(lang),
+    )
 
 
 @bp.get("/s/<code>")
 def participant(code: str):
     """Join with a name, or come back with the token kept in this browser."""
     session = _session_or_404(code)
-    return _render("session.html", view="participant", code=session.code, skip_texts=NOT_FOR_PARTICIPANTS)
+    return _render(
+        "session.html", view="participant", code=session.code, **_with_cards(session, NOT_FOR_PARTICIPANTS)
+    )
 
 
 @bp.get("/s/<code>/facilitator")
 def facilitator(code: str):
     """The facilitator's view; the facilitator key travels in the URL fragment, never to the server log."""
     session = _session_or_404(code)
-    return _render("session.html", view="facilitator", code=session.code, skip_texts=START_ONLY)
+    return _render("session.html", view="facilitator", code=session.code, **_with_cards(session, START_ONLY))
 
 
 @bp.get("/s/<code>/screen")
 def screen(code: str):
     """The read-only shared screen for a projector; the screen key travels in the URL fragment."""
     session = _session_or_404(code)
-    return _render("session.html", view="screen", code=session.code, skip_texts=NOT_FOR_PARTICIPANTS)
+    return _render(
+        "session.html", view="screen", code=session.code, **_with_cards(session, NOT_FOR_PARTICIPANTS)
+    )
 
 
 @bp.get("/s/<code>/qr.svg")
@@ -153,6 +177,18 @@ def create_session():
 def _api_error(code: str, lang, status: int = 400, **params):
     body = {"ok": False, "error": code, "message": i18n.translate(lang, f"error.{code}", **params)}
     return jsonify(body), status
+
+
+@bp.get("/api/texts/record")
+def record_texts():
+    """The texts of the session record's controls, in every language, for a page that now needs them."""
+    catalogues = _client_catalogues()
+    return jsonify(
+        {
+            code: {k: v for k, v in texts.items() if k.startswith(RECORD_LATER)}
+            for code, texts in catalogues.items()
+        }
+    )
 
 
 @bp.get("/healthz")

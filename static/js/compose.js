@@ -47,13 +47,20 @@ function form(kind, model, onSubmit) {
   const status = h("p", { class: "form-status", role: "status", "data-status": kind });
   const fields = [field(kind, "text", `ui.input.${kind}`, { multiline: true, hintKey: hintFor(kind) })];
   if (kind === "action") {
+    // What is the text; who, by when and how you will know are the optional rest of a SMART action.
     fields.push(
       h(
-        "div",
-        { class: "smart" },
-        field(kind, "who", "ui.action.who"),
-        field(kind, "when", "ui.action.when"),
-        field(kind, "measure", "ui.action.measure"),
+        "fieldset",
+        { class: "smart-set", "aria-describedby": `f-${kind}-smart-hint` },
+        h("legend", { text: t("ui.record.smart.legend") }),
+        h("p", { class: "hint", id: `f-${kind}-smart-hint`, text: t("ui.record.smart.hint") }),
+        h(
+          "div",
+          { class: "smart" },
+          field(kind, "who", "ui.action.who"),
+          field(kind, "when", "ui.action.when"),
+          field(kind, "measure", "ui.action.measure"),
+        ),
       ),
     );
   }

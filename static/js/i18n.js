@@ -55,6 +55,11 @@ export function onLangChange(fn) {
   listeners.add(fn);
 }
 
+// Texts a page fetches when it first needs them ({nl: {...}, en: {...}}), to keep its first load small.
+export function addTexts(more) {
+  for (const [code, texts] of Object.entries(more || {})) if (LANGS.includes(code)) Object.assign(catalogues[code], texts);
+}
+
 // Server-rendered elements carry their key so a switch needs no reload.
 export function translateStatic(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);

@@ -126,7 +126,7 @@ function actionDetails(details) {
   );
 }
 
-// One contribution. ctx: {state, me, onMark, onHide, showKind}
+// One contribution. ctx: {state, me, onMark, onHide, showKind, quadrant}; quadrant(c) labels a played card.
 export function contributionItem(c, ctx) {
   const { state, me } = ctx;
   const mine = me && c.author_id === me.id;
@@ -152,6 +152,7 @@ export function contributionItem(c, ctx) {
   }
   const meta = [
     ctx.showKind ? h("span", { class: `kind kind-${c.kind}`, text: t(`ui.kind.${c.kind}`) }) : null,
+    ctx.quadrant && c.details?.quadrant ? ctx.quadrant(c) : null,
     h("span", { class: "author", text: mine ? t("ui.contribution.you", { name: c.author_name }) : c.author_name }),
     c.hidden ? h("span", { class: "hidden-note", text: t("ui.fac.hidden") }) : null,
     !mine && c.flag === "closed_question" ? h("span", { class: "flag-note", text: t("ui.fac.flag_closed") }) : null,

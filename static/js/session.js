@@ -19,9 +19,10 @@ const store = {
   contributions: new Map(),
   outbox: JSON.parse(local.get(key("outbox")) || "[]"), // written, not yet acknowledged
   joined: false,
-  ended: null, // why this page stopped: "removed" | null
+  ended: null, // why this page stopped: "removed" | "deleted" | "moved" | null
 };
 let facilitatorUi = null; // the facilitator module, loaded when needed
+let cardsUi = null; // the question cards (cards.js), loaded only in a session with a deck
 let screenUi = null;
 let claimKey = null;
 let lastStep = null;
@@ -226,8 +227,8 @@ function showGate(kind, message) {
     });
     nodes.push(form);
   } else {
-    const title = { nokey: "ui.gate.nokey_title", nokey_screen: "ui.gate.screen_title", removed: "ui.removed.title" }[kind] || "ui.gate.title";
-    const body = message || t({ nokey: "ui.gate.nokey", nokey_screen: "ui.gate.screen", removed: "ui.removed.body" }[kind] || "ui.gate.title");
+    const title = { nokey: "ui.gate.nokey_title", nokey_screen: "ui.gate.screen_title", removed: "ui.removed.title", deleted: "ui.record.deleted.title" }[kind] || "ui.gate.title";
+    const body = message || t({ nokey: "ui.gate.nokey", nokey_screen: "ui.gate.screen", removed: "ui.removed.body", deleted: "ui.record.deleted.body" }[kind] || "ui.gate.title");
     nodes.push(
       h(
         "section",
@@ -334,6 +335,10 @@ async function render() {
   const title = state.session.title || pick(state.method.names);
   regions.title.textContent = title;
   document.title = `${title} · ${t("ui.app.name")}`;
+  if (store.deck && !cardsUi) {
+    cardsUi = await import("./cards.js");
+    if (store.state !== state) return;
+  }
   if (view === "screen") return renderScreenView(state);
   const me = store.me;
   const status = state.session.status;
@@ -350,7 +355,7 @@ async function render() {
   app.dataset.role = me?.role || "";
   const all = contributionsList();
   const index = state.session.step_index;
-  const ctx = { state, me, onMark, onHide: isFacilitator ? onHide : null };
+  const ctx = { state, me, onMark, onHide: isFacilitator ? onHide : null, quadrant: cardsUi && ((c) => cardsUi.quadrantTag(store.deck, c)) };
 
   // Step card: what happens now, and the timer.
   regions.timerWrap.hidden = status !== "running";
@@ -369,7 +374,7 @@ async function render() {
   if (running) swap(regions.guide, R.guide(state));
 
   const mine = [...all, ...pendingItems(index)].filter((c) => c.step_index === index && c.author_id === me?.id);
-  const model = composeModel(state, me, mine);
+  const model = cardsUi ? cardsUi.composeModel(composeModel(state, me, mine), state, me) : composeModel(state, me, mine);
   renderCompose(regions.compose, model, addContribution, JSON.stringify([model, getLang(), store.joined]));
 
   regions.feedWrap.hidden = !running;
@@ -380,6 +385,7 @@ async function render() {
   swap(regions.history, R.history(state, all, ctx, { all: status === "ended" }));
   swap(regions.mePanel, mePanel(state, me));
   swap(regions.control, isFacilitator ? facilitatorUi.controlPanel(fctx(state, me, all)) : null);
+  cardsUi?.render(regions, cardsCtx(state, me));
   regions.peoplePanel.hidden = isFacilitator;
   if (!isFacilitator) {
     swap(
@@ -390,6 +396,7 @@ async function render() {
     );
   }
   swap(regions.houseRules, R.houseRules(state, status !== "running"));
+  renderRecord(state, me);
 }
 
 function fctx(state, me, contributions) {
@@ -402,6 +409,61 @@ function fctx(state, me, contributions) {
     confirm: confirmDialog,
     links: { join: origin, screen: local.get(key("screen_url")), facilitator: local.get(key("facilitator_url")) },
   };
+}
+
+// What the question cards need; a card action's answer brings this person's new hand.
+function cardsCtx(state, me) {
+  const setHand = (hand) => {
+    store.hand = hand;
+    render();
+  };
+  return { state, me, deck: store.deck, hand: store.hand || [], contributions: store.contributions, send, confirm: confirmDialog, announce, upsert, setHand, render };
+}
+
+// --- the session record -------------------------------------------------------------------
+
+let recordUi = null; // record.js: downloads, follow-up, deletion, last time's actions
+let recordLoading = false;
+
+// Only these load record.js: the facilitator, the case bringer from the takeaways on, and everyone
+// in a session that follows up an earlier one (its actions are shown at the start).
+function recordWanted(state, me) {
+  if (state.carried_actions?.length && state.session.status !== "ended") return true;
+  if (me?.role === "facilitator") return true;
+  if (me?.role !== "case_bringer" || state.session.status === "lobby") return false;
+  const steps = state.method.steps;
+  const step = steps[state.session.step_index];
+  return state.session.status === "ended" || step === steps.at(-1) || step.rules.some((r) => r.type === "marks" && r.values.includes("keep"));
+}
+
+function renderRecord(state, me) {
+  if (!recordUi) {
+    if (recordLoading || !recordWanted(state, me)) return;
+    recordLoading = true;
+    import("./record.js")
+      .then(async (m) => {
+        await m.ready();
+        recordUi = m;
+        render();
+      })
+      .catch(() => {}) // tried again on the next update
+      .finally(() => (recordLoading = false));
+    return;
+  }
+  const token = () => local.get(key("token"));
+  recordUi.render(regions, { view, state, me, contributions: contributionsList(), deck: store.deck, storage: local, token, onMark, onDeleted: sessionDeleted, refresh: render });
+}
+
+// The session was deleted (by the facilitator, or expired): nothing is left to come back to.
+function sessionDeleted() {
+  forget();
+  for (const name of ["facilitator_url", "screen_url"]) local.set(key(name), null);
+  tab.set(key("screen_key"), null);
+  store.ended = "deleted";
+  countdown.update(null);
+  socket.disconnect();
+  showGate("deleted");
+  announce(t("ui.record.deleted.title"));
 }
 
 function lobbyOrEndHead(state, me) {
@@ -477,6 +539,8 @@ function renderScreenView(state) {
   regions.timerWrap.hidden = !running;
   countdown.update(running ? state.timer : null, `${state.session.step_index}:${state.turn ? state.turn.index : ""}`);
   screenUi.renderScreen(regions, state, contributionsList());
+  renderRecord(state, null);
+  cardsUi?.renderScreen(regions, cardsCtx(state, null));
 }
 
 // --- wiring -----------------------------------------------------------------------------
@@ -503,10 +567,16 @@ socket.on("timer:expired", (data) => {
   render();
 });
 socket.on("session:resync", () => enter());
+socket.on("cards:hand", (cards) => {
+  if (!store.joined) return;
+  store.hand = cards.hand;
+  render();
+});
 socket.on("session:removed", () => {
   forget();
   showRemoved();
 });
+socket.on("session:deleted", sessionDeleted);
 
 // Sound: browsers allow it only after a gesture; the button mutes it for this device.
 const soundButton = $("#sound-toggle");
@@ -523,7 +593,7 @@ for (const event of ["pointerdown", "keydown"]) document.addEventListener(event,
 onLangChange((lang) => {
   showSound();
   if (store.joined && view !== "screen") request("language:set", { lang });
-  if (store.state) render();
+  if (store.state && !store.ended) render();
   else if (gate && !regions.gate.hidden) showGate(gate.kind, gate.message);
   countdown.tick();
 });

@@ -61,8 +61,19 @@ function chosen() {
   return form.elements.method.value || form.querySelector("[name=method]")?.value;
 }
 
+// The method's own deck is chosen again whenever the method changes; only card methods show decks.
+function methodDeck() {
+  return form.querySelector(`[name=method][value="${CSS.escape(chosen())}"]`)?.dataset.deck || "";
+}
+
 function showSteps() {
   for (const set of form.querySelectorAll("fieldset.steps")) set.hidden = set.dataset.method !== chosen();
+  const decks = $("#decks");
+  if (decks) {
+    decks.hidden = !methodDeck();
+    const own = decks.querySelector(`[name=deck][value="${CSS.escape(methodDeck())}"]`);
+    if (own) own.checked = true;
+  }
 }
 
 function updateTotal(set) {
@@ -70,6 +81,36 @@ function updateTotal(set) {
   for (const input of set.querySelectorAll("input[data-step]")) total += Number(input.value) || 0;
   set.querySelector("[data-total]").textContent = String(total);
 }
+
+// A follow-up of an earlier session: its actions come from the data file downloaded then.
+let followUpRecord = null;
+const followFile = $("#follow-up-file");
+const followStatus = $("#follow-up-status");
+function useRecordFile(read) {
+  followUpRecord = read?.record || null;
+  followStatus.textContent = read ? read.error || read.message : "";
+  followStatus.classList.toggle("form-status", Boolean(read?.error));
+  $("#follow-up-clear").hidden = !read;
+}
+followFile.addEventListener("change", async () => {
+  const file = followFile.files[0];
+  if (!file) return useRecordFile(null);
+  const read = await (await import("./record.js")).readRecordFile(file);
+  useRecordFile(read);
+  if (!read.record) return;
+  // The same method and name as last time, unless chosen already.
+  const radio = form.querySelector(`[name=method][value="${CSS.escape(read.method || "")}"]`);
+  if (radio && !radio.checked) {
+    radio.checked = true;
+    showSteps();
+  }
+  if (read.title && !form.elements.title.value.trim()) form.elements.title.value = read.title;
+});
+$("#follow-up-clear").addEventListener("click", () => {
+  followFile.value = "";
+  useRecordFile(null);
+  followFile.focus();
+});
 
 form.addEventListener("change", (event) => {
   if (event.target.name === "method") showSteps();
@@ -113,6 +154,8 @@ form.addEventListener("submit", async (event) => {
         title: form.elements.title.value.trim(),
         lang: getLang(),
         step_minutes: stepMinutes,
+        follow_up_record: followUpRecord ?? undefined,
+        ...(methodDeck() && $("#decks") ? { deck_id: form.elements.deck.value } : {}),
       }),
     });
     const created = await response.json();
