@@ -110,7 +110,7 @@ function markChips(c, skipBy) {
     "ul",
     { class: "chips", "aria-label": t("ui.marks.label") },
     [...counts].map(([value, n]) =>
-      h("li", { class: `chip mark-${value}`, text: n > 1 ? `${t(`ui.mark.${value}`)} ×${n}` : t(`ui.mark.${value}`) }),
+      h("li", { class: `chip mark-${value}`, text: n > 1 ? `${t(`ui.marked.${value}`)} ×${n}` : t(`ui.marked.${value}`) }),
     ),
   );
 }
