@@ -89,6 +89,9 @@ def test_snapshot_carries_the_deck_in_both_languages_and_no_hand_before_dealing(
     assert cards["focus"] is None and cards["played"] == []
     assert cards["balance"] == {"group": {q: {"asked": 0, "helped": 0} for q in QUADRANTS}, "people": {}}
     assert "hand" not in cards
+    # The card step's rule says how many cards it deals, so a client knows when a player may draw.
+    rules = snapshot["method"]["steps"][CARD_STEP]["rules"]
+    assert {"type": "cards", "kind": "question", "hand": 3} in rules
     # A method without a deck: nothing about cards.
     plain = Group(app, client, participants=1).facilitator.snapshot
     assert plain["cards"] is None and plain["deck"] is None and plain["hand"] == []

@@ -7,7 +7,6 @@ import { pick, t } from "./i18n.js";
 import { currentStep, personName } from "./render.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const BOARD_SHOWN = 3; // questions per quadrant on the shared screen; the newest first
 
 // What this page remembers between renders (every state broadcast rebuilds the regions).
 const ui = {
@@ -64,7 +63,7 @@ function counts(balance, quadrantId) {
 
 // --- who plays, and when ----------------------------------------------------------------
 
-export function cardRule(step) {
+function cardRule(step) {
   return step?.rules.find((r) => r.type === "cards") || null;
 }
 
@@ -134,15 +133,15 @@ export function render(regions, ctx) {
   const facilitator = me?.role === "facilitator";
   let main = null;
   if (mode === "play") {
-    if (isPlayer(state, me)) return show(regions, handSection(ctx), facilitator ? sideTools(ctx) : null, ctx);
+    if (isPlayer(state, me)) return show(regions, handSection(ctx), facilitator ? sideTools(ctx) : null);
     if (me?.role === "case_bringer") main = caseBringerNote();
   } else if (mode === "reflect" || mode === "after") {
     main = balanceSection(ctx, { id: "main", folded: mode === "after" });
   }
-  show(regions, main, mode === "play" && facilitator ? sideTools(ctx) : null, ctx);
+  show(regions, main, mode === "play" && facilitator ? sideTools(ctx) : null);
 }
 
-function show(regions, main, side, ctx) {
+function show(regions, main, side) {
   if (main?.signature) rebuild(regions.cards, main.signature, main.nodes);
   else {
     delete regions.cards.dataset.sig;
@@ -186,6 +185,7 @@ function handSection(ctx) {
   // A player may hold one card more than the step deals (the facilitator may give more).
   const extraAllowed = rule.hand == null || hand.length <= rule.hand;
   const focus = quadrantOf(deck, cards.focus);
+  if (ui.editing && !hand.includes(ui.editing)) ui.editing = null; // dealt away meanwhile
   const signature = JSON.stringify([
     t("ui.cards.play"), // the language
     hand,
@@ -294,6 +294,7 @@ function ownForm(ctx, card, text, blocked) {
   );
   const submit = (event) => {
     event.preventDefault();
+    if (blocked) return; // someone else's turn: the words stay until it is yours
     const own = field.value.trim();
     if (!own) {
       status.textContent = t("ui.cards.own_empty");
@@ -704,8 +705,10 @@ function askedList(ctx, id) {
 export function renderScreen(regions, ctx) {
   const mode = ctx.deck && ctx.state.session.status === "running" ? phase(ctx.state) : "none";
   document.body.dataset.cards = mode;
-  if (mode === "play") swap(regions.body, board(ctx));
-  else if (mode === "reflect") {
+  if (mode === "play") {
+    swap(regions.body, board(ctx));
+    fitBoard(regions.body);
+  } else if (mode === "reflect") {
     const written = [...regions.body.childNodes];
     swap(
       regions.body,
@@ -741,18 +744,53 @@ function board(ctx) {
           ? h(
               "ol",
               { class: "board-list" },
-              items.slice(0, BOARD_SHOWN).map(({ c }) =>
+              items.map(({ c }) =>
                 h(
                   "li",
                   { class: helpedMark(c) ? "helped" : null },
-                  h("p", { class: "board-text", text: c.text }),
-                  h("p", { class: "board-meta" }, h("span", { text: c.author_name }), helpedMark(c) ? h("span", { class: "chip mark-helped", text: t("ui.mark.helped") }) : null),
+                  // Who asked, and whether it helped, right after the question: more questions fit.
+                  h(
+                    "p",
+                    { class: "board-text" },
+                    h("span", { text: c.text }),
+                    h("span", { class: "board-who", text: c.author_name }),
+                    helpedMark(c) ? h("span", { class: "chip mark-helped", text: t("ui.mark.helped") }) : null,
+                  ),
                 ),
               ),
             )
           : h("p", { class: "board-empty", text: t("ui.cards.unused") }),
-        items.length > BOARD_SHOWN ? h("p", { class: "more", text: t("ui.cards.screen_more", { n: items.length - BOARD_SHOWN }) }) : null,
+        items.length ? h("p", { class: "more", hidden: true }) : null,
       );
     }),
   );
 }
+
+// Each quadrant shows its newest questions, as many as fit whole, and how many earlier ones
+// there are: measured, because it depends on the projector and on the length of the questions.
+function fitBoard(root) {
+  for (const list of root.querySelectorAll(".board-list")) {
+    const more = list.nextElementSibling;
+    const items = [...list.children];
+    for (const li of items) li.hidden = false;
+    more.textContent = t("ui.cards.screen_more", { n: items.length });
+    more.hidden = false;
+    const bottom = list.getBoundingClientRect().bottom + 1;
+    let left = 0;
+    items.forEach((li, i) => {
+      // The newest always shows; after the first that does not fit, none do.
+      if (i > 0 && (left || li.getBoundingClientRect().bottom > bottom)) {
+        li.hidden = true;
+        left += 1;
+      }
+    });
+    more.textContent = t("ui.cards.screen_more", { n: left });
+    more.hidden = !left;
+  }
+}
+
+// A projector window that changes size fits its board again.
+window.addEventListener("resize", () => {
+  const board = document.querySelector(".cards-board");
+  if (board) fitBoard(board);
+});
