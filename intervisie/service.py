@@ -463,7 +463,12 @@ def join(sid: str, payload: dict, now: float) -> Outcome:
         session.participants.append(person)
         _touch(session, now)
         orm.flush()
-        return _welcome(orm, sid, session, person, now, token=token)
+        from .card_play import enter_step  # someone joining a card step gets a hand at once
+
+        dealt = enter_step(orm, session) if session.status == "running" else []
+        outcome = _welcome(orm, sid, session, person, now, token=token)
+        outcome.emits.extend(dealt)
+        return outcome
 
 
 def resume(sid: str, payload: dict, now: float) -> Outcome:

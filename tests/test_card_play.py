@@ -298,11 +298,11 @@ def test_focus_reshuffle_draw_and_deal(app, card_round):
     assert bram.emit("cards:draw", participant_id=chen.id)["error"] == "forbidden_role"
     assert cb.emit("cards:draw")["error"] == "forbidden_role"
 
-    # Someone who joins during the card step gets a hand when the facilitator deals.
+    # Someone who joins during the card step gets a hand at once; dealing again changes nothing.
     eva = Person(app, "Eva")
     joined = eva.ok("session:join", code=card_round.code, name="Eva")
     eva.token, eva.id = joined["token"], joined["snapshot"]["me"]["id"]
-    assert joined["snapshot"]["hand"] == []
+    assert len(joined["snapshot"]["hand"]) == 3
     card_round.drain()
     ack = f.ok("cards:deal")
     assert ack["state"]["cards"]["hands"][eva.id] == 3
