@@ -37,6 +37,21 @@ def _listener(host: str, port: int) -> socket.socket:
     return sock
 
 
+MAX_CONNECTIONS = 10_000
+
+
+def _raise_open_files_limit() -> None:
+    """Every connection is a file descriptor; the common soft limit of 1,024 would cap the room count."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MAX_CONNECTIONS + 100 if hard == resource.RLIM_INFINITY else min(hard, MAX_CONNECTIONS + 100)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def serve(app, host: str | None = None, port: int | None = None) -> None:
     """Serve the app in its configured async mode and print the address to open."""
     host = host or os.environ.get("INTERVISIE_HOST", "127.0.0.1")
@@ -54,10 +69,12 @@ def serve(app, host: str | None = None, port: int | None = None) -> None:
         f"http://{shown}:{sock.getsockname()[1]}/",
         flush=True,
     )
+    _raise_open_files_limit()
     if mode == "eventlet":
         import eventlet.wsgi
 
-        eventlet.wsgi.server(sock, app, log_output=False)
+        # eventlet's default pool of 1,024 green threads would cap the connections at 1,024.
+        eventlet.wsgi.server(sock, app, log_output=False, max_size=MAX_CONNECTIONS)
     else:
         from werkzeug.serving import make_server
 

@@ -1,0 +1,1 @@
+"""Load benchmarks for the live Socket.IO server (see bench/README.md)."""

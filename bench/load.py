@@ -1,0 +1,403 @@
+"""Load generator: R rooms of 8 Socket.IO clients posting at a set total rate.
+
+Built on python-socketio's asyncio client (aiohttp, websocket transport). Every
+member of a room listens for the broadcast of each contribution; the report
+gives the time until the *last* member of the room has it (p50/p95/p99), the
+per-delivery latency, the rate achieved, errors, and anything lost (a post the
+server acknowledged that some member had not received when the run ended).
+
+    python bench/load.py --url http://127.0.0.1:5000 --rooms 10 --rate 20 --duration 20
+    python bench/load.py --url http://127.0.0.1:5100 --target bare --rooms 10 --rate 20
+
+Posting is open-loop: posts go out on a fixed schedule whatever the server's
+pace, so a slow server shows up as latency and backlog, not as a lower send rate.
+It is a measuring tool, not a test: it asserts nothing about timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import aiohttp
+import socketio
+
+ROOM_SIZE = 8
+CASE_BRINGER = 1  # member index; everyone else in the room posts
+SETUP_CONCURRENCY = 10  # rooms being set up at once
+ACK_TIMEOUT = 30.0
+WARMUP = "warm"  # client-id prefix of the untimed first post per room
+now = time.perf_counter
+
+
+@dataclass
+class Post:
+    room: int
+    sent: float
+    acked: float | None = None
+    error: str | None = None
+    received: dict[int, float] = field(default_factory=dict)  # member index -> time
+
+
+@dataclass
+class Member:
+    sio: socketio.AsyncClient
+    room: int
+    index: int
+
+
+class Recorder:
+    """Everything observed during a run, keyed by the post's client id."""
+
+    def __init__(self):
+        self.posts: dict[str, Post] = {}
+        self.errors: Counter[str] = Counter()
+        self.duplicates = 0  # a member got the same post twice
+        self.strays = 0  # a post arrived in a room it was not sent to, or is unknown
+        self.disconnects: Counter[str] = Counter()  # "member <index>: <reason>" while measuring
+        self.closing = False
+
+    def delivered(self, room: int, index: int, data: dict) -> None:
+        t = now()
+        client_id = data.get("client_id") if isinstance(data, dict) else None
+        if isinstance(client_id, str) and client_id.startswith(WARMUP):
+            return
+        post = self.posts.get(client_id)
+        if post is None or post.room != room:
+            self.strays += 1
+        elif index in post.received:
+            self.duplicates += 1
+        else:
+            post.received[index] = t
+
+    def complete(self) -> bool:
+        return all(len(p.received) == ROOM_SIZE for p in self.posts.values() if p.acked and not p.error)
+
+
+class Target:
+    """How to set up a room and post to it; the app and the bare server differ only here."""
+
+    delivery_event: str
+
+    def __init__(self, url: str, http: aiohttp.ClientSession, rec: Recorder):
+        self.url, self.http, self.rec = url, http, rec
+
+    async def client(self, room: int, index: int) -> Member:
+        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=self.http)
+        sio.on(self.delivery_event, lambda data: self.rec.delivered(room, index, data))
+        sio.on("disconnect", lambda reason=None: self._dropped(index, reason))
+        await sio.connect(self.url, transports=["websocket"], wait_timeout=20)
+        return Member(sio, room, index)
+
+    def _dropped(self, index: int, reason) -> None:
+        if not self.rec.closing:
+            self.rec.disconnects[f"member {index}: {reason}"] += 1
+
+    async def setup_room(self, room: int) -> list[Member]:
+        raise NotImplementedError
+
+    def post(self, member: Member, client_id: str, text: str) -> tuple[str, dict]:
+        raise NotImplementedError
+
+
+async def call(member: Member, event: str, payload: dict) -> dict:
+    """Emit and wait for the ack; a refusal during setup stops the run."""
+    ack = await member.sio.call(event, payload, timeout=ACK_TIMEOUT)
+    if not isinstance(ack, dict) or not ack.get("ok"):
+        raise RuntimeError(f"{event} refused: {ack}")
+    return ack
+
+
+class AppTarget(Target):
+    """Intervisie: a session per room, in the clarifying-questions step."""
+
+    delivery_event = "contribution:new"
+
+    async def setup_room(self, room: int) -> list[Member]:
+        body = {"method_id": "vijf-fasen", "name": "Facilitator"}
+        async with self.http.post(f"{self.url}/api/sessions", json=body) as response:
+            created = await response.json()
+        if not created.get("ok"):
+            raise RuntimeError(f"create session refused: {created}")
+        facilitator = await self.client(room, 0)
+        await call(facilitator, "session:resume", {"token": created["token"]})
+        members, ids = [facilitator], []
+        for index in range(1, ROOM_SIZE):
+            member = await self.client(room, index)
+            ack = await call(member, "session:join", {"code": created["code"], "name": f"P{index}"})
+            members.append(member)
+            ids.append(ack["snapshot"]["me"]["id"])
+        await call(facilitator, "role:assign", {"participant_id": ids[0], "role": "case_bringer"})
+        await call(facilitator, "session:start", {})
+        await call(facilitator, "step:go", {"to": 2})
+        return members
+
+    def post(self, member: Member, client_id: str, text: str) -> tuple[str, dict]:
+        return "contribution:add", {"client_id": client_id, "kind": "question", "text": text}
+
+
+class BareTarget(Target):
+    """bench/bare_server.py: join a room, post, the server broadcasts to the room."""
+
+    delivery_event = "message"
+
+    async def setup_room(self, room: int) -> list[Member]:
+        members = []
+        for index in range(ROOM_SIZE):
+            member = await self.client(room, index)
+            await call(member, "join", {"room": f"r{room}"})
+            members.append(member)
+        return members
+
+    def post(self, member: Member, client_id: str, text: str) -> tuple[str, dict]:
+        return "post", {"room": f"r{member.room}", "client_id": client_id, "text": text}
+
+
+TARGETS = {"app": AppTarget, "bare": BareTarget}
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def share_over(values: list[float], limit: float) -> float | None:
+    """Percentage of values above ``limit``."""
+    return round(100 * sum(v > limit for v in values) / len(values), 2) if values else None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far, all cores together (Linux /proc/stat)."""
+    with open("/proc/stat") as handle:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, handle.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+async def watch_loop_lag(lags: list[float], stop: asyncio.Event, tick: float = 0.05) -> None:
+    """How late this process's event loop wakes up: a busy generator inflates every latency."""
+    while not stop.is_set():
+        start = now()
+        await asyncio.sleep(tick)
+        lags.append(now() - start - tick)
+
+
+async def run(
+    url: str,
+    rooms: int,
+    rate: float,
+    duration: float,
+    target: str = "app",
+    drain: float = 10.0,
+    server_pid: int | None = None,
+) -> dict:
+    """Set up the rooms, post for ``duration`` seconds at ``rate`` posts/s in total, and report."""
+    raise_fd_limit()
+    rec = Recorder()
+    connector = aiohttp.TCPConnector(limit=0)  # websockets count against the pool limit
+    async with aiohttp.ClientSession(connector=connector) as http:
+        kind = TARGETS[target](url.rstrip("/"), http, rec)
+        members: list[Member] = []
+        try:
+            started = now()
+            gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+            async def setup(room: int) -> None:
+                async with gate:
+                    members.extend(await kind.setup_room(room))
+
+            failed = [
+                outcome
+                for outcome in await asyncio.gather(
+                    *(setup(room) for room in range(rooms)), return_exceptions=True
+                )
+                if isinstance(outcome, BaseException)
+            ]
+            if failed:
+                raise RuntimeError(f"{len(failed)} of {rooms} rooms could not be set up") from failed[0]
+            setup_s = now() - started
+            report = await measure(kind, rec, members, rate, duration, drain, server_pid)
+            report["setup_s"] = round(setup_s, 1)
+        finally:
+            rec.closing = True
+            await asyncio.gather(*(m.sio.disconnect() for m in members), return_exceptions=True)
+    report.update(target=target, rooms=rooms, clients=len(members), rate=rate, duration=duration)
+    return report
+
+
+async def measure(kind: Target, rec, members, rate, duration, drain, server_pid) -> dict:
+    """Post on schedule, wait for the stragglers, and sum up."""
+    # Interleave so consecutive posts go to different rooms and each poster posts evenly.
+    posters = sorted((m for m in members if m.index != CASE_BRINGER), key=lambda m: (m.index, m.room))
+    total = max(1, int(rate * duration))
+    pending: set[asyncio.Task] = set()
+
+    async def post_one(member: Member, seq: int) -> None:
+        client_id = f"b{seq:07d}r{member.room}-{uuid.uuid4().hex[:8]}"
+        event, payload = kind.post(member, client_id, f"Wat maakte moment {seq} zo lastig voor je?")
+        post = rec.posts[client_id] = Post(member.room, now())
+        try:
+            ack = await member.sio.call(event, payload, timeout=ACK_TIMEOUT)
+        except Exception as exc:  # timeout, or the connection is gone
+            post.error = type(exc).__name__
+        else:
+            post.acked = now()
+            if not isinstance(ack, dict) or not ack.get("ok"):
+                post.error = str(ack.get("error") if isinstance(ack, dict) else ack)
+        if post.error:
+            rec.errors[post.error] += 1
+
+    # One untimed post per room first, so one-off costs (statement caches) are not measured.
+    firsts = {m.room: m for m in reversed(posters)}.values()
+    await asyncio.gather(
+        *(
+            call(m, *kind.post(m, f"{WARMUP}-{m.room}-{uuid.uuid4().hex[:8]}", "Wat speelt er?"))
+            for m in firsts
+        )
+    )
+    await asyncio.sleep(0.5)
+
+    lags: list[float] = []
+    stop = asyncio.Event()
+    lag_task = asyncio.create_task(watch_loop_lag(lags, stop))
+    cpu0 = (time.process_time(), cpu_seconds(server_pid) if server_pid else None, machine_cpu_seconds())
+    t0 = now() + 0.05
+    late: list[float] = []
+    for seq in range(total):
+        due = t0 + seq / rate
+        if due > now():
+            await asyncio.sleep(due - now())
+        late.append(now() - due)
+        task = asyncio.create_task(post_one(posters[seq % len(posters)], seq))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.sleep(max(0.0, t0 + total / rate - now()))  # the schedule's last interval
+    sending = now() - t0
+    # CPU use while posting, in % of one core; "others" is everything else on the machine.
+    own = 100 * (time.process_time() - cpu0[0]) / sending
+    server = 100 * (cpu_seconds(server_pid) - cpu0[1]) / sending if cpu0[1] is not None else None
+    machine = 100 * (machine_cpu_seconds() - cpu0[2]) / sending
+    cpu = {
+        "generator_cpu_pct": round(own),
+        "server_cpu_pct": None if server is None else round(server),
+        "others_cpu_pct": None if server is None else max(0, round(machine - own - server)),
+    }
+    if pending:
+        await asyncio.wait(set(pending), timeout=ACK_TIMEOUT + 1)
+    deadline = now() + drain
+    while not rec.complete() and now() < deadline:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await lag_task
+    return summarise(rec, total, sending, lags, late) | cpu
+
+
+def summarise(rec: Recorder, total: int, sending: float, lags: list[float], late: list[float]) -> dict:
+    posts = list(rec.posts.values())
+    accepted = [p for p in posts if p.acked and not p.error]
+    done = [p for p in accepted if len(p.received) == ROOM_SIZE]
+    lost = [p for p in accepted if len(p.received) < ROOM_SIZE]
+    last = [max(p.received.values()) - p.sent for p in done]
+    each = [t - p.sent for p in posts for t in p.received.values()]
+    acks = [p.acked - p.sent for p in accepted]
+    finished = max((max(p.received.values()) for p in done), default=None)
+    first = min((p.sent for p in posts), default=None)
+
+    def ms(values, q):
+        value = percentile(values, q)
+        return None if value is None else round(value * 1000, 1)
+
+    return {
+        "sent": total,
+        "sent_per_s": round(total / sending, 2),
+        "accepted": len(accepted),
+        "delivered_to_all": len(done),
+        # Over the posting window at least, so a lone post does not count as a rate.
+        "achieved_per_s": round(len(done) / max(finished - first, sending), 2) if done else 0.0,
+        "last_member_ms": {f"p{q}": ms(last, q) for q in (50, 95, 99)} | {"max": ms(last, 100)},
+        "delivery_ms": {f"p{q}": ms(each, q) for q in (50, 95, 99)},
+        "ack_ms": {f"p{q}": ms(acks, q) for q in (50, 99)},
+        # Nagle + delayed ACK shows as a cluster just above 40 ms.
+        "over_40ms_pct": {"delivery": share_over(each, 0.040), "ack": share_over(acks, 0.040)},
+        "deliveries": len(each),
+        "errors": dict(rec.errors),
+        "lost": len(lost),
+        "lost_deliveries": sum(ROOM_SIZE - len(p.received) for p in lost),
+        "duplicates": rec.duplicates,
+        "strays": rec.strays,
+        "disconnects": dict(rec.disconnects),
+        "generator_loop_lag_ms": {"p99": ms(lags, 99), "max": ms(lags, 100)},
+        "send_late_ms": {"p99": ms(late, 99), "max": ms(late, 100)},
+    }
+
+
+def raise_fd_limit() -> None:
+    """Allow a thousand sockets: soft RLIMIT_NOFILE up to the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def describe(report: dict) -> str:
+    last, each = report["last_member_ms"], report["delivery_ms"]
+    return (
+        f"{report['target']}: {report['rooms']} rooms, {report['clients']} clients, "
+        f"{report['rate']:g} posts/s asked, {report['sent_per_s']} sent/s, "
+        f"{report['achieved_per_s']} delivered-to-all/s\n"
+        f"  last member  p50 {last['p50']} ms  p95 {last['p95']} ms  p99 {last['p99']} ms  max {last['max']} ms\n"
+        f"  per delivery p50 {each['p50']} ms  p95 {each['p95']} ms  p99 {each['p99']} ms  "
+        f"(ack p50 {report['ack_ms']['p50']} ms  p99 {report['ack_ms']['p99']} ms)  "
+        f"over 40 ms: {report['over_40ms_pct']['delivery']}% of deliveries, {report['over_40ms_pct']['ack']}% of acks\n"
+        f"  errors {report['errors'] or 0}  lost {report['lost']} ({report['lost_deliveries']} deliveries)  "
+        f"duplicates {report['duplicates']}  strays {report['strays']}  disconnects {report['disconnects'] or 0}\n"
+        f"  cpu: server {report['server_cpu_pct']}%  generator {report['generator_cpu_pct']}%  "
+        f"others {report['others_cpu_pct']}%  "
+        f"generator loop lag p99 {report['generator_loop_lag_ms']['p99']} ms  setup {report['setup_s']} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:5000")
+    parser.add_argument("--target", choices=sorted(TARGETS), default="app")
+    parser.add_argument("--rooms", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=2.0, help="posts per second, all rooms together")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of posting")
+    parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers")
+    parser.add_argument("--server-pid", type=int, help="sample this process's CPU use")
+    parser.add_argument("--json", help="also write the report here")
+    args = parser.parse_args(argv)
+    host = args.url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+    if host not in ("127.0.0.1", "localhost", "[::1]"):
+        parser.error("the benchmark only targets a server on this machine (127.0.0.1)")
+    report = asyncio.run(
+        run(args.url, args.rooms, args.rate, args.duration, args.target, args.drain, args.server_pid)
+    )
+    print(describe(report), flush=True)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(report, handle)
+
+
+if __name__ == "__main__":
+    main()
