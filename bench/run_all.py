@@ -24,7 +24,6 @@ import platform
 import re
 import resource
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,25 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import machine_cpu_seconds, raise_fd_limit  # noqa: E402
+from tests.support import free_port, wait_for_port  # noqa: E402
 
 PROBLEMS = re.compile(r"Traceback|ERROR|Exception|locked|refused", re.IGNORECASE)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with code {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on port {port}")
 
 
 class Server:
@@ -92,7 +75,7 @@ class Server:
             stderr=handle,
             preexec_fn=raise_fd_limit,
         )
-        wait_for_port(self.port, self.proc)
+        wait_for_port(self.port, timeout=30, proc=self.proc)
         return self
 
     def __exit__(self, *_exc) -> None:

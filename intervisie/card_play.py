@@ -28,7 +28,7 @@ from . import session as rules
 from .db import db
 from .decks import Deck
 from .methods import Rule, Step
-from .models import Contribution, Mark, Participant, Session
+from .models import Contribution, Mark, Session
 from .service import (
     Emit,
     Outcome,
@@ -39,8 +39,9 @@ from .service import (
     _state_emit,
     _text,
     _view_one,
+    duplicate_of,
     method_of,
-    new_id,
+    new_contribution,
     room_person,
 )
 from .session import RuleViolation
@@ -303,24 +304,6 @@ def _card_action(sid: str, now: float, change, *, facilitator_only: bool = True)
 # --- actions -----------------------------------------------------------------------------
 
 
-def _duplicate(orm, session: Session, person: Participant, client_id: str) -> Outcome | None:
-    """The answer to a play that was already stored (a resend), or None."""
-    existing = orm.scalar(
-        select(Contribution).where(Contribution.session_id == session.id, Contribution.client_id == client_id)
-    )
-    if existing is None:
-        return None
-    if existing.participant_id != person.id:
-        raise RuleViolation("bad_request")
-    return Outcome(
-        ack={
-            "contribution": _view_one(orm, session, existing, full=True),
-            "duplicate": True,
-            "cards": cards.view(session.cards, person.id),
-        }
-    )
-
-
 def play(sid: str, payload: dict, now: float) -> Outcome:
     """A player plays a card from their own hand: it becomes their question, and their hand is topped up."""
     client_id = _client_id(payload)
@@ -334,9 +317,9 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
     def attempt() -> Outcome:
         with db.session() as orm:
             person, session = _bound(orm, sid, for_update=True)
-            resent = _duplicate(orm, session, person, client_id)
+            resent = duplicate_of(orm, session, person, client_id)
             if resent is not None:
-                return resent
+                return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
             deck, state = _deck_and_state(session)
             step, rule = _card_step(session)
             card = deck.card(card_id)
@@ -345,16 +328,14 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
             flag = _check_new(orm, session, person, rule.kind, text)[1]
             if card is None or card_id not in state["hands"].get(person.id, []):
                 raise RuleViolation("card_not_in_hand")
-            contribution = Contribution(
-                id=new_id(),
-                session_id=session.id,
-                client_id=client_id,
-                participant_id=person.id,
-                step_id=step.id,
-                step_index=session.step_index,
+            contribution = new_contribution(
+                session,
+                person,
+                step,
+                client_id,
+                now,
                 kind=rule.kind,
                 text=text,
-                created_at=now,
                 flag=flag,
                 details={"card": card.id, "quadrant": card.quadrant},
             )
@@ -367,10 +348,10 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
             except IntegrityError:
                 # The same client id arrived twice at once (two connections): keep the first.
                 orm.rollback()
-                resent = _duplicate(orm, session, person, client_id)
+                resent = duplicate_of(orm, session, person, client_id)
                 if resent is None:
                     raise RuleViolation("bad_request") from None
-                return resent
+                return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
             orm.commit()
             mine = cards.view(new, person.id)
             return Outcome(

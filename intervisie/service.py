@@ -606,6 +606,32 @@ def _check_new(orm, session: Session, person: Participant, kind, text: str) -> t
     return step, flag
 
 
+def duplicate_of(orm, session: Session, person: Participant, client_id: str) -> dict | None:
+    """The acknowledgement for a contribution already stored under this client id (a resend), or None."""
+    existing = orm.scalar(
+        select(Contribution).where(Contribution.session_id == session.id, Contribution.client_id == client_id)
+    )
+    if existing is None:
+        return None
+    if existing.participant_id != person.id:
+        raise RuleViolation("bad_request")
+    return {"contribution": _view_one(orm, session, existing, full=True), "duplicate": True}
+
+
+def new_contribution(session: Session, person: Participant, step, client_id: str, now: float, **fields):
+    """A contribution of ``person`` in the current step; ``fields`` are kind, text, flag, details."""
+    return Contribution(
+        id=new_id(),
+        session_id=session.id,
+        client_id=client_id,
+        participant_id=person.id,
+        step_id=step.id,
+        step_index=session.step_index,
+        created_at=now,
+        **fields,
+    )
+
+
 def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
     """Store a contribution once (retries with the same client id are acknowledged again)."""
     client_id = _client_id(payload)
@@ -614,33 +640,12 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
     details = rules.clean_details(kind, payload.get("details"))
     with db.session() as orm:
         person, session = _bound(orm, sid)
-        existing = orm.scalar(
-            select(Contribution).where(
-                Contribution.session_id == session.id, Contribution.client_id == client_id
-            )
-        )
-        if existing is not None:
-            if existing.participant_id != person.id:
-                raise RuleViolation("bad_request")
-            return Outcome(
-                ack={
-                    "contribution": _view_one(orm, session, existing, full=True),
-                    "duplicate": True,
-                }
-            )
+        resent = duplicate_of(orm, session, person, client_id)
+        if resent is not None:
+            return Outcome(ack=resent)
         step, flag = _check_new(orm, session, person, kind, text)
-        contribution = Contribution(
-            id=new_id(),
-            session_id=session.id,
-            client_id=client_id,
-            participant_id=person.id,
-            step_id=step.id,
-            step_index=session.step_index,
-            kind=kind,
-            text=text,
-            created_at=now,
-            flag=flag,
-            details=details,
+        contribution = new_contribution(
+            session, person, step, client_id, now, kind=kind, text=text, flag=flag, details=details
         )
         orm.add(contribution)
         session.updated_at = now
@@ -649,19 +654,10 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
         except IntegrityError:
             # The same client id arrived twice at once (two connections): keep the first.
             orm.rollback()
-            existing = orm.scalar(
-                select(Contribution).where(
-                    Contribution.session_id == session.id, Contribution.client_id == client_id
-                )
-            )
-            if existing is None or existing.participant_id != person.id:
+            resent = duplicate_of(orm, session, person, client_id)
+            if resent is None:
                 raise RuleViolation("bad_request") from None
-            return Outcome(
-                ack={
-                    "contribution": _view_one(orm, session, existing, full=True),
-                    "duplicate": True,
-                }
-            )
+            return Outcome(ack=resent)
         return Outcome(
             ack={"contribution": _view_one(orm, session, contribution, full=True)},
             emits=_deliver(orm, session, contribution),
