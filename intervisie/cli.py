@@ -1,4 +1,4 @@
-"""Command line: serve, check method files, migrate, purge expired sessions."""
+"""Command line: check method files, migrate, purge expired sessions. ``python wsgi.py`` serves."""
 
 from __future__ import annotations
 
@@ -52,10 +52,10 @@ def _raise_open_files_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-def serve(app, host: str | None = None, port: int | None = None) -> None:
-    """Serve the app in its configured async mode and print the address to open."""
-    host = host or os.environ.get("INTERVISIE_HOST", "127.0.0.1")
-    port = int(port or os.environ.get("INTERVISIE_PORT", "5000"))
+def serve(app) -> None:
+    """Serve the app in its configured async mode (``python wsgi.py``) and print the address to open."""
+    host = os.environ.get("INTERVISIE_HOST", "127.0.0.1")
+    port = int(os.environ.get("INTERVISIE_PORT", "5000"))
     mode = app.config["ASYNC_MODE"]
     try:
         sock = _listener(host, port)
@@ -85,9 +85,6 @@ def serve(app, host: str | None = None, port: int | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="intervisie", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("serve", help="serve the app (see wsgi.py for eventlet)")
-    run.add_argument("--host")
-    run.add_argument("--port", type=int)
     check = commands.add_parser("methods", help="validate the method files without starting")
     check.add_argument("action", choices=["check"])
     check.add_argument("directory", nargs="?", help="default: methods/ or INTERVISIE_METHODS_DIR")
@@ -95,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     db_cmd.add_argument("action", choices=["upgrade"])
     commands.add_parser("purge", help="delete sessions past their retention (for cron)")
     args = parser.parse_args(argv)
+    # These commands serve nobody, so they need no event loop (and no eventlet).
+    offline = {"ASYNC_MODE": "threading", "PURGE_ON_START": False, "BACKGROUND_TASKS": False}
 
     if args.command == "methods":
         directory = Path(args.directory or Config.METHODS_DIR or default_directory())
@@ -110,22 +109,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ok: decks/{deck.source}: {deck.id} ({quadrants} quadrants, {len(deck.cards)} cards)")
         return 0
     if args.command == "db":
-        app = app_or_exit({"AUTO_MIGRATE": False, "PURGE_ON_START": False})
+        app = app_or_exit({**offline, "AUTO_MIGRATE": False})
         from .db import db
 
         db.upgrade()
         print(f"database is up to date: {app.config['DATABASE_URL'].split('://')[0]}")
         return 0
     if args.command == "purge":
-        app = app_or_exit({"PURGE_ON_START": False})
+        app = app_or_exit(offline)
         from .retention import purge
 
         with app.app_context():
             removed = purge()
         print(f"removed {removed} expired session(s)")
-        return 0
-    app = app_or_exit()
-    serve(app, args.host, args.port)
     return 0
 
 
