@@ -99,6 +99,12 @@ def _session_or_404(code: str) -> Session:
     return found
 
 
+@bp.app_errorhandler(404)
+def not_found(_error):
+    """A stale or mistyped session link: say so in the visitor's language, and offer the way back."""
+    return _render("not_found.html", skip_texts=NOT_FOR_PARTICIPANTS + ("ui.cards.",)), 404
+
+
 @bp.get("/")
 def start():
     """Create a session or join one with a code."""

@@ -14,8 +14,11 @@ def test_pages_forbid_third_parties_and_framing(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_unknown_session_page_is_404(client):
-    assert client.get("/s/ZZZZZZ").status_code == 404
+def test_unknown_session_page_is_404_in_the_visitors_language(client):
+    page = client.get("/s/ZZZZZZ")
+    assert page.status_code == 404 and "Deze sessie bestaat niet" in page.get_data(as_text=True)
+    english = client.get("/s/ZZZZZZ", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert "This session does not exist" in english.get_data(as_text=True)
     assert client.get("/s/ZZZZZZ/qr.svg").status_code == 404
 
 

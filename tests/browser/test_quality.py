@@ -59,10 +59,13 @@ def test_no_serious_accessibility_problems(server, pages, axe_script):
         f"{server.url}/s/{created['code']}", width=375, bypass_csp=True, reduced_motion="reduce"
     )
     expect(gate.locator("#join-name")).to_be_visible()
-    for name, page in views.items():
-        screenshot(page, f"{name}-running")
+    missing = pages.open(f"{server.url}/s/ZZZZZZ", width=375, bypass_csp=True, reduced_motion="reduce")
+    expect(missing.locator("h1")).to_have_text("Deze sessie bestaat niet (meer)")
+    for name, page in {**views, "not-found": missing}.items():
+        screenshot(page, f"{name}-running" if name in views else name)
     found = {
-        name: serious(page, axe_script) for name, page in {"start": start, "join": gate, **views}.items()
+        name: serious(page, axe_script)
+        for name, page in {"start": start, "join": gate, "not-found": missing, **views}.items()
     }
     assert not any(found.values()), json.dumps(found, indent=1)
 
