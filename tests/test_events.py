@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from intervisie import service
+from intervisie import events, service
 from intervisie.db import db
 from intervisie.models import Contribution, Session
 from tests.conftest import Group, Person
@@ -385,7 +385,19 @@ def test_other_sessions_stay_out_of_reach(app, client):
     )
 
 
-def test_flood_is_rate_limited(group):
+def test_flood_is_rate_limited(group, monkeypatch):
+    # A bucket that does not refill during the test, so the outcome does not depend on speed.
+    monkeypatch.setattr(events, "limiter", events.RateLimiter(rate=0.0, burst=5))
     p = group.participants[0]
-    answers = [p.emit("ready:set", ready=True)["error"] for _ in range(40)]
-    assert "rate_limited" in answers
+    answers = [p.emit("language:set", lang="nl") for _ in range(7)]
+    assert [a["ok"] for a in answers] == [True] * 5 + [False] * 2
+    assert answers[-1]["error"] == "rate_limited" and answers[-1]["message"]
+
+
+def test_rate_limiter_refills_over_time():
+    limiter = events.RateLimiter(rate=10, burst=3)
+    assert [limiter.allow("sid", 0.0) for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("sid", 0.1) is True  # one token back after a tenth of a second
+    assert limiter.allow("sid", 0.1) is False
+    limiter.forget("sid")
+    assert limiter.allow("sid", 0.1) is True
