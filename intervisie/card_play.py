@@ -35,10 +35,9 @@ from .service import (
     _bound,
     _check_new,
     _client_id,
-    _deliver,
+    _published,
     _state_emit,
     _text,
-    _view_one,
     duplicate_of,
     method_of,
     new_contribution,
@@ -353,15 +352,10 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
                     raise RuleViolation("bad_request") from None
                 return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
             orm.commit()
-            mine = cards.view(new, person.id)
-            return Outcome(
-                ack={"contribution": _view_one(orm, session, contribution, full=True), "cards": mine},
-                emits=[
-                    *_deliver(orm, session, contribution),
-                    _state_emit(orm, session, now),
-                    *_hand_emits(session, old, new),
-                ],
-            )
+            outcome = _published(orm, session, contribution)
+            outcome.ack["cards"] = cards.view(new, person.id)
+            outcome.emits += [_state_emit(orm, session, now), *_hand_emits(session, old, new)]
+            return outcome
 
     return _retrying(attempt)
 

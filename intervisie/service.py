@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from . import i18n
 from . import session as rules
 from .db import db
 from .methods import MARK_VALUES, Method, Step, scale_of
@@ -338,7 +339,7 @@ def create_session(payload: dict, now: float | None = None) -> dict:
     method = methods()[method_id]
     title = rules.clean_text(payload.get("title", ""), 120, required=False)
     name = _name(payload.get("name"))
-    lang = _lang(payload.get("lang"))
+    lang = i18n.pick(payload.get("lang"))
     overrides = rules.check_step_minutes(method, payload.get("step_minutes"))
     from .card_play import initial_cards  # a card method's deck (or another installed one) and pile
 
@@ -396,12 +397,6 @@ def create_session(payload: dict, now: float | None = None) -> dict:
         }
 
 
-def _lang(value) -> str:
-    from .i18n import pick
-
-    return pick(value)
-
-
 def _bind(orm, sid: str, session: Session, participant: Participant | None, now: float) -> None:
     conn = orm.get(Connection, sid)
     if conn is None:
@@ -422,19 +417,24 @@ def _rooms(session: Session, participant: Participant | None) -> list[str]:
 
 
 def _welcome(
-    orm, sid: str, session: Session, participant: Participant | None, now: float, token=None
+    orm, sid: str, session: Session, participant: Participant | None, now: float, token=None, changed=False
 ) -> Outcome:
-    """Bind the connection, commit, and hand the newcomer one full snapshot."""
-    was_present = participant is not None and participant.id in _connected_ids(orm, session.id, now)
+    """Bind the connection, commit, and hand the newcomer one full snapshot.
+
+    Everyone hears the new state when someone arrives or comes back, or when
+    the caller ``changed`` the session on the way in.
+    """
+    arriving = participant is not None and participant.id not in _connected_ids(orm, session.id, now)
+    announce = changed or arriving
     _bind(orm, sid, session, participant, now)
-    if participant is not None and not was_present:
+    if announce:
         _touch(session, now)
     orm.commit()
     ack = {"snapshot": snapshot(orm, session, participant, now)}
     if token:
         ack["token"] = token
     outcome = Outcome(ack=ack, join_rooms=_rooms(session, participant), session_id=session.id)
-    if participant is not None and not was_present:
+    if announce:
         outcome.emits.append(_state_emit(orm, session, now))
     return outcome
 
@@ -457,11 +457,10 @@ def join(sid: str, payload: dict, now: float) -> Outcome:
             token_hash=digest(token),
             name=name,
             role="participant",
-            lang=_lang(payload.get("lang") or session.lang),
+            lang=i18n.pick(payload.get("lang") or session.lang),
             joined_at=now,
         )
         session.participants.append(person)
-        _touch(session, now)
         orm.flush()
         from .card_play import enter_step  # someone joining a card step gets a hand at once
 
@@ -487,7 +486,7 @@ def resume(sid: str, payload: dict, now: float) -> Outcome:
         if code is not None and (not isinstance(code, str) or rules.normalise_code(code) != session.code):
             raise RuleViolation("bad_token")
         if "lang" in payload:
-            person.lang = _lang(payload["lang"])
+            person.lang = i18n.pick(payload["lang"])
         return _welcome(orm, sid, session, person, now)
 
 
@@ -519,12 +518,8 @@ def claim_facilitator(sid: str, payload: dict, now: float) -> Outcome:
         owner.removed = False
         token = new_secret()  # a new device: the old token stops working
         owner.token_hash = digest(token)
-        _touch(session, now)
         orm.flush()
-        outcome = _welcome(orm, sid, session, owner, now, token=token)
-        if not any(e.event == "session:state" for e in outcome.emits):
-            outcome.emits.append(_state_emit(orm, session, now))
-        return outcome
+        return _welcome(orm, sid, session, owner, now, token=token, changed=True)
 
 
 def disconnect(sid: str, now: float) -> Outcome:
@@ -658,10 +653,7 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
             if resent is None:
                 raise RuleViolation("bad_request") from None
             return Outcome(ack=resent)
-        return Outcome(
-            ack={"contribution": _view_one(orm, session, contribution, full=True)},
-            emits=_deliver(orm, session, contribution),
-        )
+        return _published(orm, session, contribution)
 
 
 def _view_one(orm, session: Session, c: Contribution, *, full: bool) -> dict:
@@ -676,13 +668,20 @@ def _sids(orm, participant_ids: list[str]) -> list[str]:
     return list(orm.scalars(select(Connection.sid).where(Connection.participant_id.in_(participant_ids))))
 
 
-def _deliver(orm, session: Session, c: Contribution, event: str = "contribution:new") -> list[Emit]:
-    """Send a contribution to exactly those allowed to see it, with the flag only where it belongs.
+def _published(orm, session: Session, c: Contribution, event: str = "contribution:new") -> Outcome:
+    """A committed contribution: its full view as the acknowledgement, and its delivery to the room."""
+    full = _view_one(orm, session, c, full=True)
+    return Outcome(ack={"contribution": full}, emits=_deliver(orm, session, c, full, event))
+
+
+def _deliver(
+    orm, session: Session, c: Contribution, full: dict, event: str = "contribution:new"
+) -> list[Emit]:
+    """Send a contribution (``full``: its view with everything) to exactly those allowed to see it.
 
     The facilitator and the author get the full view in their own rooms; the
     rest of the room gets the public view (or only the news that it is hidden).
     """
-    full = _view_one(orm, session, c, full=True)
     insiders = [p.id for p in session.participants if p.role == "facilitator" and not p.removed]
     if c.participant_id and c.participant_id not in insiders and not c.hidden:
         insiders.append(c.participant_id)
@@ -746,10 +745,10 @@ def mark(sid: str, payload: dict, now: float) -> Outcome:
         if balance:
             _touch(session, now)
         orm.commit()
-        emits = _deliver(orm, session, c, "contribution:changed")
+        outcome = _published(orm, session, c, "contribution:changed")
         if balance:
-            emits.append(_state_emit(orm, session, now))
-        return Outcome(ack={"contribution": _view_one(orm, session, c, full=True)}, emits=emits)
+            outcome.emits.append(_state_emit(orm, session, now))
+        return outcome
 
 
 def hide(sid: str, payload: dict, now: float) -> Outcome:
@@ -766,10 +765,7 @@ def hide(sid: str, payload: dict, now: float) -> Outcome:
         c.hidden = hidden
         session.updated_at = now
         orm.commit()
-        return Outcome(
-            ack={"contribution": _view_one(orm, session, c, full=True)},
-            emits=_deliver(orm, session, c, "contribution:changed"),
-        )
+        return _published(orm, session, c, "contribution:changed")
 
 
 # --- facilitator control -----------------------------------------------------------------
@@ -813,7 +809,8 @@ def _enter_step(orm, session: Session, index: int, now: float) -> list[Emit]:
             )
         ).all()
         for c in revealed:
-            reveal.extend(e for e in _deliver(orm, session, c) if e.to == room_all(session.id))
+            emits = _deliver(orm, session, c, _view_one(orm, session, c, full=True))
+            reveal.extend(e for e in emits if e.to == room_all(session.id))
     from .card_play import enter_step  # a step with a cards rule deals; each player hears their hand
 
     return reveal + enter_step(orm, session)
@@ -986,7 +983,7 @@ def set_language(sid: str, payload: dict, now: float) -> Outcome:
     """A person switches their language; later errors reach them in it."""
     with db.session() as orm:
         person, _session = _bound(orm, sid)
-        person.lang = _lang(payload.get("lang"))
+        person.lang = i18n.pick(payload.get("lang"))
         orm.commit()
         return Outcome(ack={"lang": person.lang})
 
