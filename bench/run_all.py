@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import machine_cpu_seconds, raise_fd_limit  # noqa: E402
-from tests.support import free_port, wait_for_port  # noqa: E402
+from tests.support import free_port, stop_process, wait_for_port  # noqa: E402
 
 PROBLEMS = re.compile(r"Traceback|ERROR|Exception|locked|refused", re.IGNORECASE)
 
@@ -79,13 +79,7 @@ class Server:
         return self
 
     def __exit__(self, *_exc) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def problems(self) -> list[str]:
         """Log lines that look like errors (the eventlet deprecation notice is not one)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import socket
@@ -11,6 +12,10 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
+
+from intervisie.methods import MethodError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +35,26 @@ def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | Non
             return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listening on port {port}")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Ask a server process to stop; kill it if it has not within ten seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def parse_error(parse, document: dict, change) -> MethodError:
+    """The MethodError ``parse(document, "broken.yaml")`` raises once ``change`` has altered a copy of it."""
+    broken = copy.deepcopy(document)
+    change(broken)
+    with pytest.raises(MethodError) as caught:
+        parse(broken, "broken.yaml")
+    return caught.value
 
 
 class LiveServer:
@@ -72,13 +97,8 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc)
         self.proc = None
 
     def kill(self) -> None:

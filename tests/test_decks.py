@@ -8,6 +8,7 @@ import yaml
 from intervisie.decks import contrast_on_white, load_decks, parse_deck
 from intervisie.methods import MethodError, default_directory, load_library, load_methods, parse_method
 from intervisie.session import question_flag
+from tests.support import parse_error
 
 DECKS = default_directory() / "decks"
 DECK = yaml.safe_load((DECKS / "coachkwadrant.yaml").read_text(encoding="utf-8"))
@@ -53,11 +54,7 @@ def test_deck_summary_has_what_the_diagram_needs():
 
 
 def broken(change):
-    document = copy.deepcopy(DECK)
-    change(document)
-    with pytest.raises(MethodError) as caught:
-        parse_deck(document, "broken.yaml")
-    return caught.value
+    return parse_error(parse_deck, DECK, change)
 
 
 def _drop_cards_of(quadrant, keep):
@@ -167,11 +164,7 @@ def test_load_methods_checks_against_given_decks(tmp_path):
 
 
 def broken_method(change):
-    document = copy.deepcopy(MANAGER)
-    change(document)
-    with pytest.raises(MethodError) as caught:
-        parse_method(document, "broken.yaml")
-    return caught.value
+    return parse_error(parse_method, MANAGER, change)
 
 
 CARDS_RULE = "steps[3].rules[0]"

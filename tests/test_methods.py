@@ -10,7 +10,7 @@ import yaml
 from intervisie.cli import app_or_exit
 from intervisie.cli import main as cli
 from intervisie.methods import MethodError, default_directory, load_methods, parse_method
-from tests.support import ROOT
+from tests.support import ROOT, parse_error
 
 DEFAULT = yaml.safe_load((default_directory() / "vijf-fasen.yaml").read_text(encoding="utf-8"))
 
@@ -27,11 +27,7 @@ def test_shipped_methods_validate():
 
 
 def broken(change):
-    document = copy.deepcopy(DEFAULT)
-    change(document)
-    with pytest.raises(MethodError) as caught:
-        parse_method(document, "broken.yaml")
-    return caught.value
+    return parse_error(parse_method, DEFAULT, change)
 
 
 @pytest.mark.parametrize(
