@@ -116,29 +116,28 @@ def start():
     )
 
 
+def _session_page(code: str, view: str, skip: tuple[str, ...]) -> str:
+    """One page template serves every view of a session; each gets only the texts it shows."""
+    session = _session_or_404(code)
+    return _render("session.html", view=view, code=session.code, **_with_cards(session, skip))
+
+
 @bp.get("/s/<code>")
 def participant(code: str):
     """Join with a name, or come back with the token kept in this browser."""
-    session = _session_or_404(code)
-    return _render(
-        "session.html", view="participant", code=session.code, **_with_cards(session, NOT_FOR_PARTICIPANTS)
-    )
+    return _session_page(code, "participant", NOT_FOR_PARTICIPANTS)
 
 
 @bp.get("/s/<code>/facilitator")
 def facilitator(code: str):
     """The facilitator's view; the facilitator key travels in the URL fragment, never to the server log."""
-    session = _session_or_404(code)
-    return _render("session.html", view="facilitator", code=session.code, **_with_cards(session, START_ONLY))
+    return _session_page(code, "facilitator", START_ONLY)
 
 
 @bp.get("/s/<code>/screen")
 def screen(code: str):
     """The read-only shared screen for a projector; the screen key travels in the URL fragment."""
-    session = _session_or_404(code)
-    return _render(
-        "session.html", view="screen", code=session.code, **_with_cards(session, NOT_FOR_PARTICIPANTS)
-    )
+    return _session_page(code, "screen", NOT_FOR_PARTICIPANTS)
 
 
 @bp.get("/s/<code>/qr.svg")
