@@ -5,46 +5,25 @@ Runs for real in CI; elsewhere it is skipped when either service is missing.
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 import uuid
 
 import pytest
 
 from tests.live.test_live_server import Client
+from tests.resources import fresh_postgres_database, fresh_redis_db
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.live
 
-PG_URL = (
-    os.environ.get("INTERVISIE_TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/intervisie_test"
-)
-REDIS_URL = os.environ.get("INTERVISIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
-
-
-def reachable(url: str, default_port: int) -> bool:
-    host_port = url.split("@")[-1].split("/")[2 if "@" not in url else 0]
-    host, _, port = host_port.partition(":")
-    try:
-        with socket.create_connection((host, int(port or default_port)), timeout=1):
-            return True
-    except OSError:
-        return False
-
 
 @pytest.fixture
 def two_servers(tmp_path):
-    missing = [
-        name
-        for name, url, port in (("PostgreSQL", PG_URL, 5432), ("Redis", REDIS_URL, 6379))
-        if not reachable(url, port)
-    ]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs {', '.join(missing)} for the scale-out test")
-        pytest.skip(f"{', '.join(missing)} not reachable on this machine")
-    env = {"DATABASE_URL": PG_URL, "INTERVISIE_MESSAGE_QUEUE": REDIS_URL}
+    """Two eventlet processes on a database and a Redis db made fresh for this test."""
+    env = {
+        "DATABASE_URL": fresh_postgres_database("intervisie_scale_test"),
+        "INTERVISIE_MESSAGE_QUEUE": fresh_redis_db(),
+    }
     servers = [LiveServer(tmp_path / f"instance{i}", env=env).start() for i in (1, 2)]
     yield servers
     for server in servers:
