@@ -14,7 +14,7 @@ import time
 from flask import current_app, request
 from flask_socketio import join_room
 
-from . import card_play, service
+from . import service
 from .extensions import socketio
 from .i18n import translate
 from .session import RuleViolation
@@ -40,11 +40,11 @@ ACTIONS = {
     "contribution:add": service.add_contribution,  # per step rules; contribution:new to who may see it
     "contribution:mark": service.mark,  # per step rules; contribution:changed
     "contribution:hide": service.hide,  # facilitator; contribution:changed / contribution:hidden
-    "card:play": card_play.play,  # a player, from own hand; contribution:new, session:state, cards:hand
-    "cards:draw": card_play.draw,  # facilitator for a player, or a player for self; session:state, cards:hand
-    "cards:deal": card_play.deal,  # facilitator; tops up every hand; session:state, cards:hand
-    "cards:reshuffle": card_play.reshuffle,  # facilitator; hands back, shuffle, deal; session:state, cards:hand
-    "cards:focus": card_play.focus,  # facilitator; a round from one quadrant (or all); session:state, cards:hand
+    "card:play": service.play,  # a player, from own hand; contribution:new, session:state, cards:hand
+    "cards:draw": service.draw,  # facilitator for a player, or a player for self; session:state, cards:hand
+    "cards:deal": service.deal,  # facilitator; tops up every hand; session:state, cards:hand
+    "cards:reshuffle": service.reshuffle,  # facilitator; hands back, shuffle, deal; session:state, cards:hand
+    "cards:focus": service.focus,  # facilitator; a round from one quadrant (or all); session:state, cards:hand
 }
 
 

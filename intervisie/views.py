@@ -18,7 +18,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from . import card_play, i18n, service
+from . import i18n, service
 from .db import db
 from .models import Session
 from .session import RuleViolation, normalise_code
@@ -66,7 +66,7 @@ NOT_FOR_PARTICIPANTS = (*START_ONLY, "ui.fac.", "ui.cards.fac.")
 
 def _with_cards(session: Session, skip: tuple[str, ...]) -> dict:
     """A session with question cards loads their styles and texts; one without needs neither."""
-    has_deck = card_play.deck_of(session) is not None
+    has_deck = service.deck_of(session) is not None
     return {"has_deck": has_deck, "skip_texts": skip if has_deck else (*skip, "ui.cards.")}
 
 
@@ -112,7 +112,7 @@ def start():
     return _render(
         "start.html",
         methods=[m.summary(lang) for m in service.methods().values()],
-        decks=card_play.deck_summaries(lang),
+        decks=service.deck_summaries(lang),
     )
 
 

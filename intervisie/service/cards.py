@@ -1,49 +1,36 @@
 """Question cards in a live session: dealing, playing, drawing, reshuffling and focusing a round.
 
-The rules for the card state itself are pure (``cards.py``); this module ties
-them to the session: who may hold cards in a step, what a played card
-becomes (a contribution of the step's ``cards`` kind), and what each person
-may see. Hands are private: the shared state (``session:state``) carries only
-the size of each hand, and a person's own cards reach them in their snapshot,
-in the acknowledgement of their own actions and in a personal ``cards:hand``
-event to their own room.
+The rules for the card state itself are pure (``intervisie/cards.py``); this
+module ties them to the session: who may hold cards in a step, what a played
+card becomes (a contribution of the step's ``cards`` kind), and what each
+person may see. Hands are private: the shared state (``session:state``)
+carries only the size of each hand, and a person's own cards reach them in
+their snapshot, in the acknowledgement of their own actions and in a personal
+``cards:hand`` event to their own room.
 
 The card state is one JSON column that several people change at once, so
 every change here is a compare-and-swap on ``Session.version`` and is retried
-when someone else changed the session in between (SQLite ignores
-``FOR UPDATE``; the version check keeps a play from being lost there too).
+when someone else changed the session in between.
 """
 
 from __future__ import annotations
 
 import random
 
-from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import cards
-from . import session as rules
-from .db import db
-from .decks import Deck
-from .methods import Rule, Step
-from .models import Contribution, Mark, Session
-from .service import (
-    Emit,
-    Outcome,
-    _bound,
-    _check_new,
-    _client_id,
-    _published,
-    _state_emit,
-    _text,
-    duplicate_of,
-    method_of,
-    new_contribution,
-    room_person,
-)
-from .session import RuleViolation
+from .. import cards
+from .. import session as rules
+from ..db import db
+from ..decks import Deck
+from ..methods import Rule, Step
+from ..models import Session
+from ..session import RuleViolation
+from .base import Emit, Outcome, bound, checked_text, method_of, room_person
+from .contributions import check_new, client_id_of, duplicate_of, new_contribution
+from .views import deck_of, decks, published, state_emit
 
 ATTEMPTS = 5  # tries of one card action when others keep changing the session in between
 
@@ -54,19 +41,6 @@ class _Conflict(Exception):
 
 def _rng() -> random.Random:
     return random.Random()
-
-
-def decks() -> dict[str, Deck]:
-    return current_app.extensions.get("intervisie_decks", {})
-
-
-def deck_of(session: Session) -> Deck | None:
-    """The session's deck, or None for a session without cards (or whose deck is no longer installed)."""
-    deck_id = session.deck_id or method_of(session).deck
-    return decks().get(deck_id) if deck_id else None
-
-
-# --- creating a session ------------------------------------------------------------------
 
 
 def initial_cards(method, deck_id=None) -> tuple[str | None, dict | None]:
@@ -82,94 +56,6 @@ def initial_cards(method, deck_id=None) -> tuple[str | None, dict | None]:
     return deck_id, cards.new_state(decks()[deck_id], _rng())
 
 
-def deck_summaries(lang: str) -> list[dict]:
-    """The installed decks in one language, for choosing one when creating a session."""
-    return [
-        {
-            "id": d.id,
-            "name": d.names[lang],
-            "description": d.descriptions[lang],
-            "credits": d.credits.get(lang),
-            "quadrants": [{"id": q.id, "name": q.names[lang], "colour": q.colour} for q in d.quadrants],
-            "cards": len(d.cards),
-        }
-        for d in decks().values()
-    ]
-
-
-# --- what people see ---------------------------------------------------------------------
-
-
-def deck_view(deck: Deck) -> dict:
-    """The deck in both languages: enough to draw the quadrant diagram and show every card."""
-    return {
-        "id": deck.id,
-        "names": deck.names,
-        "descriptions": deck.descriptions,
-        "credits": deck.credits or None,
-        "axes": [
-            {
-                "id": a.id,
-                "names": a.names,
-                "poles": [{"id": p.id, "names": p.names} for p in a.poles],
-            }
-            for a in deck.axes
-        ],
-        "quadrants": [
-            {
-                "id": q.id,
-                "names": q.names,
-                "descriptions": q.descriptions,
-                "colour": q.colour,
-                "position": dict(q.position),
-                "column": deck.cell(q)[0],
-                "row": deck.cell(q)[1],
-                "cards": len(deck.cards_in(q.id)),
-            }
-            for q in deck.quadrants
-        ],
-        "cards": [{"id": c.id, "quadrant": c.quadrant, "text": c.text} for c in deck.cards],
-    }
-
-
-def _helped(orm, session: Session) -> set[str]:
-    """Contributions the case bringer marked as helpful (as the record counts them)."""
-    case_bringer = next((p for p in session.participants if p.role == "case_bringer" and not p.removed), None)
-    if case_bringer is None:
-        return set()
-    return set(
-        orm.scalars(
-            select(Mark.contribution_id).where(
-                Mark.session_id == session.id,
-                Mark.participant_id == case_bringer.id,
-                Mark.value == "helped",
-            )
-        )
-    )
-
-
-def public_view(orm, session: Session) -> dict | None:
-    """The card state everyone may see: no hand's contents, only its size; what was played, and the balance."""
-    deck = deck_of(session)
-    if deck is None:
-        return None
-    view = cards.view(session.cards, None)
-    del view["hand"]
-    view["deck_id"] = deck.id
-    view["balance"] = cards.quadrant_balance(
-        view["played"], _helped(orm, session), [q.id for q in deck.quadrants]
-    )
-    return view
-
-
-def add_personal(view: dict, session: Session, viewer_id: str | None) -> dict:
-    """Add to a snapshot what stays the same (the deck) and what only this viewer may see (their hand)."""
-    deck = deck_of(session)
-    view["deck"] = deck_view(deck) if deck else None
-    view["hand"] = cards.view(session.cards, viewer_id)["hand"] if deck and viewer_id else []
-    return view
-
-
 def _hand_emits(session: Session, old: dict | None, new: dict) -> list[Emit]:
     """A personal ``cards:hand`` to everyone whose hand changed, in their own room only."""
     before = (old or {}).get("hands", {})
@@ -179,9 +65,6 @@ def _hand_emits(session: Session, old: dict | None, new: dict) -> list[Emit]:
         for p in session.participants
         if not p.removed and before.get(p.id, []) != after.get(p.id, [])
     ]
-
-
-# --- the rules of a card step ------------------------------------------------------------
 
 
 def players(session: Session, step: Step, rule: Rule) -> list[str]:
@@ -220,15 +103,6 @@ def drop_hand(session: Session, participant_id: str) -> list[Emit]:
         return []
     session.cards = cards.return_hand(old, participant_id)
     return _hand_emits(session, old, session.cards)
-
-
-def changes_balance(session: Session, contribution: Contribution, value) -> bool:
-    """Whether a mark changes the quadrant balance: 'helped' on a question played from a card."""
-    return (
-        value == "helped"
-        and bool(session.cards)
-        and any(entry.get("contribution") == contribution.id for entry in session.cards["played"])
-    )
 
 
 def _deck_and_state(session: Session) -> tuple[Deck, dict]:
@@ -282,7 +156,7 @@ def _card_action(sid: str, now: float, change, *, facilitator_only: bool = True)
 
     def attempt() -> Outcome:
         with db.session() as orm:
-            person, session = _bound(orm, sid, for_update=True)
+            person, session = bound(orm, sid, for_update=True)
             if facilitator_only:
                 rules.require_facilitator(person.role)
             deck, state = _deck_and_state(session)
@@ -291,7 +165,7 @@ def _card_action(sid: str, now: float, change, *, facilitator_only: bool = True)
             old = session.cards
             _store(orm, session, new, now)
             orm.commit()
-            shared = _state_emit(orm, session, now)
+            shared = state_emit(orm, session, now)
             return Outcome(
                 ack={"state": shared.data, **ack, "cards": cards.view(new, person.id)},
                 emits=[shared, *_hand_emits(session, old, new)],
@@ -300,22 +174,19 @@ def _card_action(sid: str, now: float, change, *, facilitator_only: bool = True)
     return _retrying(attempt)
 
 
-# --- actions -----------------------------------------------------------------------------
-
-
 def play(sid: str, payload: dict, now: float) -> Outcome:
     """A player plays a card from their own hand: it becomes their question, and their hand is topped up."""
-    client_id = _client_id(payload)
+    client_id = client_id_of(payload)
     card_id = payload.get("card_id")
     if not isinstance(card_id, str) or not 0 < len(card_id) <= 64:
         raise RuleViolation("bad_request")
     own_text = payload.get("text")
     if own_text is not None:
-        own_text = _text(own_text, "MAX_TEXT_LENGTH")
+        own_text = checked_text(own_text, "MAX_TEXT_LENGTH")
 
     def attempt() -> Outcome:
         with db.session() as orm:
-            person, session = _bound(orm, sid, for_update=True)
+            person, session = bound(orm, sid, for_update=True)
             resent = duplicate_of(orm, session, person, client_id)
             if resent is not None:
                 return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
@@ -324,7 +195,7 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
             card = deck.card(card_id)
             lang = person.lang if person.lang in deck.names else "nl"
             text = own_text or (card.text[lang] if card else "")
-            flag = _check_new(orm, session, person, rule.kind, text)[1]
+            flag = check_new(orm, session, person, rule.kind, text)[1]
             if card is None or card_id not in state["hands"].get(person.id, []):
                 raise RuleViolation("card_not_in_hand")
             contribution = new_contribution(
@@ -352,9 +223,9 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
                     raise RuleViolation("bad_request") from None
                 return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
             orm.commit()
-            outcome = _published(orm, session, contribution)
+            outcome = published(orm, session, contribution)
             outcome.ack["cards"] = cards.view(new, person.id)
-            outcome.emits += [_state_emit(orm, session, now), *_hand_emits(session, old, new)]
+            outcome.emits += [state_emit(orm, session, now), *_hand_emits(session, old, new)]
             return outcome
 
     return _retrying(attempt)

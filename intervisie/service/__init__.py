@@ -1,0 +1,77 @@
+"""Carry out what people do in a session: load it, ask the rules, persist, say what to send.
+
+The public interface, by concern:
+
+- ``joining``: creating a session, joining, coming back, screens, the
+  facilitator link, roles, presence and language;
+- ``contributions``: adding, marking and hiding contributions;
+- ``steps``: the facilitator's step, timer and turn controls, readiness, time's up;
+- ``cards``: question cards (dealing, playing, drawing);
+- ``views``: what each viewer sees (state, snapshot, one contribution);
+- ``base``: the ``Outcome`` of an action and what every module shares.
+
+Imports run one way: base <- views <- contributions <- cards <- steps <- joining.
+Every action commits its change before it returns an ``Outcome``, so nothing
+is acknowledged or broadcast that is not already stored.
+"""
+
+from .base import Emit, Outcome, digest, method_of, methods, room_all
+from .cards import deal, draw, focus, play, reshuffle
+from .contributions import add_contribution, hide, mark
+from .joining import (
+    assign_role,
+    claim_facilitator,
+    create_session,
+    disconnect,
+    heartbeat,
+    join,
+    language_of,
+    presence_state,
+    remove_participant,
+    resume,
+    set_language,
+    watch,
+)
+from .steps import control_timer, end, expire_due_timers, go_to_step, next_turn, set_ready, settings, start
+from .views import deck_of, deck_summaries, snapshot, state_view
+
+__all__ = [
+    "Emit",
+    "Outcome",
+    "add_contribution",
+    "assign_role",
+    "claim_facilitator",
+    "control_timer",
+    "create_session",
+    "deal",
+    "deck_of",
+    "deck_summaries",
+    "digest",
+    "disconnect",
+    "draw",
+    "end",
+    "expire_due_timers",
+    "focus",
+    "go_to_step",
+    "heartbeat",
+    "hide",
+    "join",
+    "language_of",
+    "mark",
+    "method_of",
+    "methods",
+    "next_turn",
+    "play",
+    "presence_state",
+    "remove_participant",
+    "reshuffle",
+    "resume",
+    "room_all",
+    "set_language",
+    "set_ready",
+    "settings",
+    "snapshot",
+    "start",
+    "state_view",
+    "watch",
+]

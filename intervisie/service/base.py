@@ -1,0 +1,143 @@
+"""What every service module shares: the outcome of an action, rooms, ids, and loading a session.
+
+Every action commits its change before it returns an ``Outcome``: the
+acknowledgement for the caller and the messages to deliver. The Socket.IO
+layer only delivers them, so nothing is broadcast that is not already stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import session as rules
+from ..methods import Method
+from ..models import Connection, Participant, Session
+from ..session import RuleViolation, Timer
+
+SERVER_ID = uuid.uuid4().hex  # this process, for connection rows
+
+
+def room_all(session_id: str) -> str:
+    return f"s:{session_id}"
+
+
+def room_person(participant_id: str) -> str:
+    return f"p:{participant_id}"
+
+
+@dataclass
+class Emit:
+    event: str
+    data: dict
+    to: str
+    skip_sid: list[str] | None = None
+
+
+@dataclass
+class Outcome:
+    ack: dict = field(default_factory=dict)
+    emits: list[Emit] = field(default_factory=list)
+    join_rooms: list[str] = field(default_factory=list)
+    # Sids to disconnect after delivery (a removed participant's devices).
+    disconnect: list[str] = field(default_factory=list)
+    # Re-check presence after this many seconds (a drop inside the grace period).
+    recheck_after: float | None = None
+    session_id: str | None = None
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def methods() -> dict[str, Method]:
+    return current_app.extensions["intervisie_methods"]
+
+
+def method_of(session: Session) -> Method:
+    return methods()[session.method_id]
+
+
+def cfg(name: str):
+    return current_app.config[name]
+
+
+def checked_text(value, limit_name: str) -> str:
+    return rules.clean_text(value, cfg(limit_name))
+
+
+def checked_name(value) -> str:
+    limit = cfg("MAX_NAME_LENGTH")
+    try:
+        return rules.clean_text(value, limit)
+    except RuleViolation:
+        raise RuleViolation("name_required", max=limit) from None
+
+
+def session_by_code(orm, code) -> Session:
+    if not isinstance(code, str) or len(code) > 32:
+        raise RuleViolation("unknown_session")
+    found = orm.scalar(select(Session).where(Session.code == rules.normalise_code(code)))
+    if found is None:
+        raise RuleViolation("unknown_session")
+    return found
+
+
+def bound(orm, sid: str, *, for_update: bool = False) -> tuple[Participant, Session]:
+    """The participant and session this connection belongs to, as stored."""
+    conn = orm.get(Connection, sid)
+    if conn is None or conn.participant_id is None:
+        raise RuleViolation("not_joined")
+    query = select(Session).where(Session.id == conn.session_id)
+    if for_update:
+        query = query.with_for_update()
+    session = orm.scalar(query)
+    person = orm.get(Participant, conn.participant_id)
+    if session is None or person is None or person.removed:
+        raise RuleViolation("not_joined")
+    return person, session
+
+
+def timer_of(session: Session) -> Timer:
+    return Timer(session.timer_state, session.timer_duration, session.timer_deadline, session.timer_remaining)
+
+
+def store_timer(session: Session, timer: Timer) -> None:
+    session.timer_state = timer.state
+    session.timer_duration = timer.duration
+    session.timer_deadline = timer.deadline
+    session.timer_remaining = timer.remaining
+
+
+def touch(session: Session, now: float) -> None:
+    session.version += 1
+    session.updated_at = now
+
+
+def to_ms(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+def connected_ids(orm, session_id: str, now: float) -> set[str]:
+    fresh = now - cfg("CONNECTION_STALE_SECONDS")
+    rows = orm.scalars(
+        select(Connection.participant_id).where(
+            Connection.session_id == session_id,
+            Connection.participant_id.is_not(None),
+            Connection.seen_at >= fresh,
+        )
+    )
+    return set(rows)

@@ -1,0 +1,332 @@
+"""Joining and identity: creating a session, joining, coming back, screens, roles, presence."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from sqlalchemy import delete, func, select, update
+
+from .. import i18n
+from .. import session as rules
+from ..db import db
+from ..models import Connection, Participant, Session
+from ..session import RuleViolation
+from . import cards
+from .base import (
+    SERVER_ID,
+    Emit,
+    Outcome,
+    bound,
+    cfg,
+    checked_name,
+    connected_ids,
+    digest,
+    methods,
+    new_id,
+    new_secret,
+    room_all,
+    room_person,
+    session_by_code,
+    touch,
+)
+from .steps import facilitator_action
+from .views import snapshot, state_emit
+
+
+def create_session(payload: dict, now: float | None = None) -> dict:
+    """Create a session and its facilitator; returns the secrets only the creator gets."""
+    now = now or time.time()
+    method_id = payload.get("method_id")
+    if not isinstance(method_id, str) or method_id not in methods():
+        raise RuleViolation("unknown_method")
+    method = methods()[method_id]
+    title = rules.clean_text(payload.get("title", ""), 120, required=False)
+    name = checked_name(payload.get("name"))
+    lang = i18n.pick(payload.get("lang"))
+    overrides = rules.check_step_minutes(method, payload.get("step_minutes"))
+    deck_id, card_state = cards.initial_cards(method, payload.get("deck_id"))
+    facilitator_key, screen_key, token = new_secret(), new_secret(), new_secret()
+    with db.session() as orm:
+        from ..records import carry_over  # the record needs this module; imported late
+
+        follow_up_of, carried_actions = carry_over(orm, payload)
+        for _ in range(20):
+            code = rules.new_join_code()
+            if orm.scalar(select(Session.id).where(Session.code == code)) is None:
+                break
+        first = rules.step_minutes(method.steps[0], overrides) * 60
+        session = Session(
+            id=new_id(),
+            code=code,
+            title=title,
+            method_id=method_id,
+            lang=lang,
+            step_minutes=overrides,
+            facilitator_key_hash=digest(facilitator_key),
+            screen_key_hash=digest(screen_key),
+            created_at=now,
+            updated_at=now,
+            status="lobby",
+            step_index=0,
+            version=1,
+            timer_state="idle",
+            timer_duration=first,
+            timer_remaining=first,
+            follow_up_of=follow_up_of,
+            carried_actions=carried_actions,
+            deck_id=deck_id,
+            cards=card_state,
+        )
+        facilitator = Participant(
+            id=new_id(),
+            token_hash=digest(token),
+            name=name,
+            role="facilitator",
+            lang=lang,
+            joined_at=now,
+        )
+        session.participants.append(facilitator)
+        orm.add(session)
+        orm.commit()
+        return {
+            "session_id": session.id,
+            "code": session.code,
+            "token": token,
+            "participant_id": facilitator.id,
+            "facilitator_key": facilitator_key,
+            "screen_key": screen_key,
+        }
+
+
+def _bind(orm, sid: str, session: Session, participant: Participant | None, now: float) -> None:
+    conn = orm.get(Connection, sid)
+    if conn is None:
+        conn = Connection(sid=sid, server_id=SERVER_ID, session_id=session.id, seen_at=now)
+        orm.add(conn)
+    conn.session_id = session.id
+    conn.participant_id = participant.id if participant else None
+    conn.seen_at = now
+    if participant is not None:
+        participant.left_at = None
+
+
+def _rooms(session: Session, participant: Participant | None) -> list[str]:
+    rooms = [room_all(session.id)]
+    if participant is not None:
+        rooms.append(room_person(participant.id))
+    return rooms
+
+
+def _welcome(
+    orm, sid: str, session: Session, participant: Participant | None, now: float, token=None, changed=False
+) -> Outcome:
+    """Bind the connection, commit, and hand the newcomer one full snapshot.
+
+    Everyone hears the new state when someone arrives or comes back, or when
+    the caller ``changed`` the session on the way in.
+    """
+    arriving = participant is not None and participant.id not in connected_ids(orm, session.id, now)
+    announce = changed or arriving
+    _bind(orm, sid, session, participant, now)
+    if announce:
+        touch(session, now)
+    orm.commit()
+    ack = {"snapshot": snapshot(orm, session, participant, now)}
+    if token:
+        ack["token"] = token
+    outcome = Outcome(ack=ack, join_rooms=_rooms(session, participant), session_id=session.id)
+    if announce:
+        outcome.emits.append(state_emit(orm, session, now))
+    return outcome
+
+
+def join(sid: str, payload: dict, now: float) -> Outcome:
+    """Someone joins with the code and a display name; they get a token to come back with."""
+    name = checked_name(payload.get("name"))
+    with db.session() as orm:
+        session = session_by_code(orm, payload.get("code"))
+        if session.status == "ended":
+            raise RuleViolation("session_ended")
+        if session.joining_locked:
+            raise RuleViolation("joining_locked")
+        taken = {p.name.casefold() for p in session.participants if not p.removed}
+        if name.casefold() in taken:
+            raise RuleViolation("name_taken")
+        token = new_secret()
+        person = Participant(
+            id=new_id(),
+            token_hash=digest(token),
+            name=name,
+            role="participant",
+            lang=i18n.pick(payload.get("lang") or session.lang),
+            joined_at=now,
+        )
+        session.participants.append(person)
+        orm.flush()
+        dealt = cards.enter_step(orm, session) if session.status == "running" else []
+        outcome = _welcome(orm, sid, session, person, now, token=token)
+        outcome.emits.extend(dealt)
+        return outcome
+
+
+def resume(sid: str, payload: dict, now: float) -> Outcome:
+    """A known participant comes back (reload, new connection, server restart) with their token."""
+    token = payload.get("token")
+    if not isinstance(token, str) or not 8 <= len(token) <= 100:
+        raise RuleViolation("bad_token")
+    with db.session() as orm:
+        person = orm.scalar(select(Participant).where(Participant.token_hash == digest(token)))
+        if person is None:
+            raise RuleViolation("bad_token")
+        if person.removed:
+            raise RuleViolation("removed")
+        session = person.session
+        code = payload.get("code")
+        if code is not None and (not isinstance(code, str) or rules.normalise_code(code) != session.code):
+            raise RuleViolation("bad_token")
+        if "lang" in payload:
+            person.lang = i18n.pick(payload["lang"])
+        return _welcome(orm, sid, session, person, now)
+
+
+def _session_by_key(orm, payload: dict, key_hash: str) -> Session:
+    """The session of ``payload["code"]``, if ``payload["key"]`` is its screen or facilitator key."""
+    session = session_by_code(orm, payload.get("code"))
+    key = payload.get("key")
+    if not isinstance(key, str) or not secrets.compare_digest(digest(key), getattr(session, key_hash)):
+        raise RuleViolation("bad_key")
+    return session
+
+
+def watch(sid: str, payload: dict, now: float) -> Outcome:
+    """A shared screen follows the session read-only, with the screen key from the facilitator."""
+    with db.session() as orm:
+        session = _session_by_key(orm, payload, "screen_key_hash")
+        return _welcome(orm, sid, session, None, now)
+
+
+def claim_facilitator(sid: str, payload: dict, now: float) -> Outcome:
+    """The facilitator link: sign in as the session's creator and take the facilitator role back."""
+    with db.session() as orm:
+        session = _session_by_key(orm, payload, "facilitator_key_hash")
+        owner = min(session.participants, key=lambda p: p.joined_at)
+        for p in session.participants:
+            if p.role == "facilitator" and p is not owner:
+                p.role = "participant"
+        owner.role = "facilitator"
+        owner.removed = False
+        token = new_secret()  # a new device: the old token stops working
+        owner.token_hash = digest(token)
+        orm.flush()
+        return _welcome(orm, sid, session, owner, now, token=token, changed=True)
+
+
+def disconnect(sid: str, now: float) -> Outcome:
+    """A connection closed: forget it; the person shows as away only after the grace period."""
+    with db.session() as orm:
+        conn = orm.get(Connection, sid)
+        if conn is None:
+            return Outcome()
+        session_id, participant_id = conn.session_id, conn.participant_id
+        orm.delete(conn)
+        if participant_id is not None:
+            still = orm.scalar(
+                select(func.count())
+                .select_from(Connection)
+                .where(Connection.participant_id == participant_id)
+            )
+            person = orm.get(Participant, participant_id)
+            if person is not None and not still:
+                person.left_at = now
+        orm.commit()
+        return Outcome(recheck_after=cfg("PRESENCE_GRACE_SECONDS") + 0.2, session_id=session_id)
+
+
+def presence_state(session_id: str, now: float) -> Outcome:
+    """The state as it is now, for everyone: sent when a grace period has run out."""
+    with db.session() as orm:
+        session = orm.get(Session, session_id)
+        if session is None:
+            return Outcome()
+        return Outcome(emits=[state_emit(orm, session, now)])
+
+
+def heartbeat(now: float) -> None:
+    """Mark this process's connections alive and drop rows of processes that died."""
+    with db.session() as orm:
+        orm.execute(update(Connection).where(Connection.server_id == SERVER_ID).values(seen_at=now))
+        orm.execute(delete(Connection).where(Connection.seen_at < now - cfg("CONNECTION_STALE_SECONDS")))
+        orm.commit()
+
+
+def _other(session: Session, participant_id) -> Participant:
+    found = next((p for p in session.participants if p.id == participant_id and not p.removed), None)
+    if found is None:
+        raise RuleViolation("unknown_participant")
+    return found
+
+
+def assign_role(sid: str, payload: dict, now: float) -> Outcome:
+    """The facilitator makes someone the case bringer or a participant, or hands facilitation over."""
+    role = payload.get("role")
+    if role not in ("case_bringer", "participant", "facilitator"):
+        raise RuleViolation("bad_request")
+
+    def change(_orm, session, person):
+        target = _other(session, payload.get("participant_id"))
+        if target is person:
+            return None
+        if role == "case_bringer":
+            for p in session.participants:
+                if p.role == "case_bringer":
+                    p.role = "participant"
+        target.role = role
+        if role == "case_bringer":
+            return Outcome(emits=cards.drop_hand(session, target.id))
+        if role != "facilitator":
+            return None
+        person.role = "participant"
+        # Both now see a different set of contributions: they fetch a new snapshot.
+        return Outcome(emits=[Emit("session:resync", {}, room_person(p.id)) for p in (person, target)])
+
+    return facilitator_action(sid, now, change)
+
+
+def remove_participant(sid: str, payload: dict, now: float) -> Outcome:
+    """The facilitator removes someone; their token stops working and their devices are disconnected."""
+
+    def change(orm, session, person):
+        target = _other(session, payload.get("participant_id"))
+        if target is person:
+            raise RuleViolation("forbidden_role")
+        target.removed = True
+        target.role = "participant"
+        target.left_at = now
+        cards.drop_hand(session, target.id)
+        sids = list(orm.scalars(select(Connection.sid).where(Connection.participant_id == target.id)))
+        orm.execute(delete(Connection).where(Connection.participant_id == target.id))
+        return Outcome(
+            emits=[Emit("session:removed", {}, room_person(target.id))],
+            disconnect=sids,
+        )
+
+    return facilitator_action(sid, now, change)
+
+
+def set_language(sid: str, payload: dict, now: float) -> Outcome:
+    """A person switches their language; later errors reach them in it."""
+    with db.session() as orm:
+        person, _session = bound(orm, sid)
+        person.lang = i18n.pick(payload.get("lang"))
+        orm.commit()
+        return Outcome(ack={"lang": person.lang})
+
+
+def language_of(sid: str) -> str | None:
+    with db.session() as orm:
+        conn = orm.get(Connection, sid)
+        if conn is None or conn.participant_id is None:
+            return None
+        person = orm.get(Participant, conn.participant_id)
+        return person.lang if person else None

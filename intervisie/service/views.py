@@ -1,0 +1,322 @@
+"""What each viewer sees: the shared state, a full snapshot, one contribution, and who receives it."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import cards
+from .. import session as rules
+from ..decks import Deck
+from ..methods import Method
+from ..models import Connection, Contribution, Mark, Participant, Session, StepVisit
+from .base import Emit, Outcome, cfg, connected_ids, method_of, room_all, room_person, timer_of, to_ms
+
+
+def state_view(orm, session: Session, now: float) -> dict:
+    """Everything about the session that is the same for every viewer."""
+    method = method_of(session)
+    connected = connected_ids(orm, session.id, now)
+    grace = cfg("PRESENCE_GRACE_SECONDS")
+    visits = orm.scalars(
+        select(StepVisit).where(StepVisit.session_id == session.id).order_by(StepVisit.id)
+    ).all()
+    spent: dict[int, float] = {}
+    for visit in visits:
+        spent[visit.step_index] = spent.get(visit.step_index, 0.0) + (
+            (visit.ended_at or now) - visit.started_at
+        )
+    return {
+        "version": session.version,
+        "server_now_ms": round(now * 1000),
+        "session": {
+            "id": session.id,
+            "code": session.code,
+            "title": session.title,
+            "lang": session.lang,
+            "status": session.status,
+            "step_index": session.step_index,
+            "joining_locked": session.joining_locked,
+            "auto_advance": session.auto_advance,
+            "started_at_ms": to_ms(session.started_at),
+            "ended_at_ms": to_ms(session.ended_at),
+        },
+        "steps_spent_s": [round(spent.get(i, 0.0)) for i in range(len(method.steps))],
+        # Actions agreed in the session this one follows up, for the review step.
+        "carried_actions": session.carried_actions or [],
+        "timer": timer_of(session).view(now),
+        "turn": (
+            {"order": session.turn_order, "index": session.turn_index}
+            if session.turn_order is not None
+            else None
+        ),
+        # Card methods: pile and hand sizes, what was played, the quadrant balance; never a hand's cards.
+        "cards": public_view(orm, session),
+        "participants": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "role": p.role,
+                "presence": rules.presence(p.id in connected, p.left_at, now, grace),
+                "ready": p.ready_step == session.step_index,
+            }
+            for p in session.participants
+            if not p.removed
+        ],
+    }
+
+
+def method_view(method: Method, overrides: dict) -> dict:
+    """The method as clients show it, in both languages so a language switch needs no reload."""
+    return {
+        "id": method.id,
+        "names": method.names,
+        "descriptions": method.descriptions,
+        "audience": method.audience,
+        "house_rules": {lang: list(items) for lang, items in method.house_rules.items()},
+        "steps": [
+            {
+                "id": s.id,
+                "names": s.names,
+                "purpose": s.purpose,
+                "instructions": s.instructions,
+                "minutes": rules.step_minutes(s, overrides),
+                "contribute": {kind: list(roles) for kind, roles in s.contribute.items()},
+                "rules": [_rule_view(r) for r in s.rules],
+            }
+            for s in method.steps
+        ],
+    }
+
+
+def _rule_view(rule) -> dict:
+    view = {"type": rule.type}
+    for name in ("kind", "count", "seconds_per_speaker", "hand"):
+        if getattr(rule, name) is not None:
+            view[name] = getattr(rule, name)
+    for name in ("values", "by", "roles"):
+        if getattr(rule, name):
+            view[name] = list(getattr(rule, name))
+    return view
+
+
+def private_step(session: Session, step_index: int) -> bool:
+    steps = method_of(session).steps
+    return 0 <= step_index < len(steps) and steps[step_index].rule("write_privately") is not None
+
+
+def visible(session: Session, c: Contribution, viewer_id: str | None, viewer_role: str) -> bool:
+    return rules.visible_to(
+        hidden=c.hidden,
+        author_id=c.participant_id,
+        contribution_step=c.step_index,
+        private_step=private_step(session, c.step_index),
+        current_step=session.step_index,
+        viewer_id=viewer_id,
+        viewer_role=viewer_role,
+    )
+
+
+def contribution_view(c: Contribution, names: dict[str, str], marks: list[Mark], *, full: bool) -> dict:
+    """One contribution for a client; ``full`` adds what only the author and facilitator see."""
+    view = {
+        "id": c.id,
+        "client_id": c.client_id,
+        "step_id": c.step_id,
+        "step_index": c.step_index,
+        "kind": c.kind,
+        "text": c.text,
+        "author_id": c.participant_id,
+        "author_name": names.get(c.participant_id, ""),
+        "created_at_ms": to_ms(c.created_at),
+        "hidden": c.hidden,
+        "details": c.details,
+        "marks": [{"by": m.participant_id, "value": m.value} for m in marks],
+    }
+    if full:
+        view["flag"] = c.flag
+    return view
+
+
+def _marks_by_contribution(orm, session_id: str) -> dict[str, list[Mark]]:
+    grouped: dict[str, list[Mark]] = {}
+    for mark in orm.scalars(select(Mark).where(Mark.session_id == session_id).order_by(Mark.created_at)):
+        grouped.setdefault(mark.contribution_id, []).append(mark)
+    return grouped
+
+
+def snapshot(orm, session: Session, viewer: Participant | None, now: float) -> dict:
+    """The full state for one viewer (``None``: a shared screen), sent on join and reconnect."""
+    viewer_id = viewer.id if viewer else None
+    viewer_role = viewer.role if viewer else "screen"
+    names = {p.id: p.name for p in session.participants}
+    marks = _marks_by_contribution(orm, session.id)
+    contributions = orm.scalars(
+        select(Contribution)
+        .where(Contribution.session_id == session.id)
+        .order_by(Contribution.created_at, Contribution.id)
+    ).all()
+    view = state_view(orm, session, now)
+    # The method does not change during a session: it travels in snapshots, not in every state.
+    view["method"] = method_view(method_of(session), session.step_minutes)
+    view["contributions"] = [
+        contribution_view(
+            c,
+            names,
+            marks.get(c.id, []),
+            full=viewer_role == "facilitator" or c.participant_id == viewer_id,
+        )
+        for c in contributions
+        if visible(session, c, viewer_id, viewer_role)
+    ]
+    view["me"] = (
+        {"id": viewer.id, "name": viewer.name, "role": viewer.role, "lang": viewer.lang} if viewer else None
+    )
+    return add_personal(view, session, viewer_id)
+
+
+def state_emit(orm, session: Session, now: float) -> Emit:
+    return Emit("session:state", state_view(orm, session, now), room_all(session.id))
+
+
+def view_one(orm, session: Session, c: Contribution, *, full: bool) -> dict:
+    names = {p.id: p.name for p in session.participants}
+    marks = orm.scalars(select(Mark).where(Mark.contribution_id == c.id).order_by(Mark.created_at)).all()
+    return contribution_view(c, names, marks, full=full)
+
+
+def _sids(orm, participant_ids: list[str]) -> list[str]:
+    if not participant_ids:
+        return []
+    return list(orm.scalars(select(Connection.sid).where(Connection.participant_id.in_(participant_ids))))
+
+
+def published(orm, session: Session, c: Contribution, event: str = "contribution:new") -> Outcome:
+    """A committed contribution: its full view as the acknowledgement, and its delivery to the room."""
+    full = view_one(orm, session, c, full=True)
+    return Outcome(ack={"contribution": full}, emits=deliver(orm, session, c, full, event))
+
+
+def deliver(
+    orm, session: Session, c: Contribution, full: dict, event: str = "contribution:new"
+) -> list[Emit]:
+    """Send a contribution (``full``: its view with everything) to exactly those allowed to see it.
+
+    The facilitator and the author get the full view in their own rooms; the
+    rest of the room gets the public view (or only the news that it is hidden).
+    """
+    insiders = [p.id for p in session.participants if p.role == "facilitator" and not p.removed]
+    if c.participant_id and c.participant_id not in insiders and not c.hidden:
+        insiders.append(c.participant_id)
+    emits = [Emit(event, full, room_person(pid)) for pid in insiders]
+    skip = _sids(orm, insiders)
+    if c.hidden:
+        emits.append(Emit("contribution:hidden", {"id": c.id}, room_all(session.id), skip))
+    elif not private_step(session, c.step_index) or c.step_index != session.step_index:
+        public = {k: v for k, v in full.items() if k != "flag"}
+        emits.append(Emit(event, public, room_all(session.id), skip))
+    return emits
+
+
+def decks() -> dict[str, Deck]:
+    return current_app.extensions.get("intervisie_decks", {})
+
+
+def deck_of(session: Session) -> Deck | None:
+    """The session's deck, or None for a session without cards (or whose deck is no longer installed)."""
+    deck_id = session.deck_id or method_of(session).deck
+    return decks().get(deck_id) if deck_id else None
+
+
+def deck_view(deck: Deck) -> dict:
+    """The deck in both languages: enough to draw the quadrant diagram and show every card."""
+    return {
+        "id": deck.id,
+        "names": deck.names,
+        "descriptions": deck.descriptions,
+        "credits": deck.credits or None,
+        "axes": [
+            {
+                "id": a.id,
+                "names": a.names,
+                "poles": [{"id": p.id, "names": p.names} for p in a.poles],
+            }
+            for a in deck.axes
+        ],
+        "quadrants": [
+            {
+                "id": q.id,
+                "names": q.names,
+                "descriptions": q.descriptions,
+                "colour": q.colour,
+                "position": dict(q.position),
+                "column": deck.cell(q)[0],
+                "row": deck.cell(q)[1],
+                "cards": len(deck.cards_in(q.id)),
+            }
+            for q in deck.quadrants
+        ],
+        "cards": [{"id": c.id, "quadrant": c.quadrant, "text": c.text} for c in deck.cards],
+    }
+
+
+def _helped(orm, session: Session) -> set[str]:
+    """Contributions the case bringer marked as helpful (as the record counts them)."""
+    case_bringer = next((p for p in session.participants if p.role == "case_bringer" and not p.removed), None)
+    if case_bringer is None:
+        return set()
+    return set(
+        orm.scalars(
+            select(Mark.contribution_id).where(
+                Mark.session_id == session.id,
+                Mark.participant_id == case_bringer.id,
+                Mark.value == "helped",
+            )
+        )
+    )
+
+
+def public_view(orm, session: Session) -> dict | None:
+    """The card state everyone may see: no hand's contents, only its size; what was played, and the balance."""
+    deck = deck_of(session)
+    if deck is None:
+        return None
+    view = cards.view(session.cards, None)
+    del view["hand"]
+    view["deck_id"] = deck.id
+    view["balance"] = cards.quadrant_balance(
+        view["played"], _helped(orm, session), [q.id for q in deck.quadrants]
+    )
+    return view
+
+
+def add_personal(view: dict, session: Session, viewer_id: str | None) -> dict:
+    """Add to a snapshot what stays the same (the deck) and what only this viewer may see (their hand)."""
+    deck = deck_of(session)
+    view["deck"] = deck_view(deck) if deck else None
+    view["hand"] = cards.view(session.cards, viewer_id)["hand"] if deck and viewer_id else []
+    return view
+
+
+def changes_balance(session: Session, contribution: Contribution, value) -> bool:
+    """Whether a mark changes the quadrant balance: 'helped' on a question played from a card."""
+    return (
+        value == "helped"
+        and bool(session.cards)
+        and any(entry.get("contribution") == contribution.id for entry in session.cards["played"])
+    )
+
+
+def deck_summaries(lang: str) -> list[dict]:
+    """The installed decks in one language, for choosing one when creating a session."""
+    return [
+        {
+            "id": d.id,
+            "name": d.names[lang],
+            "description": d.descriptions[lang],
+            "credits": d.credits.get(lang),
+            "quadrants": [{"id": q.id, "name": q.names[lang], "colour": q.colour} for q in d.quadrants],
+            "cards": len(d.cards),
+        }
+        for d in decks().values()
+    ]
