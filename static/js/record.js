@@ -173,10 +173,6 @@ function keptBy(contributions, id) {
     .sort((a, b) => (a.created_at_ms ?? 0) - (b.created_at_ms ?? 0));
 }
 
-function short(text, length = 60) {
-  return text.length > length ? `${text.slice(0, length)}…` : text;
-}
-
 function keepCard(ctx, kept) {
   const jump = () => {
     // The first thing that can be kept, in the earlier steps below; else the steps themselves.
@@ -199,12 +195,13 @@ function keepCard(ctx, kept) {
               "li",
               { class: "keep-item" },
               h("span", { class: "keep-kind", text: t(`ui.kind.${c.kind}`) }),
-              h("span", { class: "keep-text", text: c.text }),
+              h("span", { class: "keep-text", id: `kept-${c.id}`, text: c.text }),
+              // Named by what it shows (WCAG 2.5.3); which item it is about is its description.
               h("button", {
                 type: "button",
                 class: "link-button",
                 "data-key": `unkeep:${c.id}`,
-                "aria-label": t("ui.record.keep.undo_label", { text: short(c.text) }),
+                "aria-describedby": `kept-${c.id}`,
                 text: t("ui.record.keep.undo"),
                 on: {
                   click: () => {

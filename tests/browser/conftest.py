@@ -6,7 +6,9 @@ comes from npm into .cache/node the first time it is needed.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,6 +29,15 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 NODE_PREFIX = ROOT / ".cache" / "node"
 AXE = NODE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
+# One pinned axe-core for ./dev test and for a plain pytest run: the version in `dev`.
+AXE_VERSION = re.search(r"ensure_axe\(\) \{\s+local version=([0-9.]+)", (ROOT / "dev").read_text())[1]
+
+
+def _axe_installed() -> str | None:
+    try:
+        return json.loads((AXE.parent / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _unavailable(reason: str):
@@ -57,7 +68,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def axe_script() -> Path:
-    if not AXE.exists():
+    if not AXE.exists() or _axe_installed() != AXE_VERSION:
         npm = shutil.which("npm")
         if npm is None:
             _unavailable("npm is needed to install axe-core for the accessibility checks")
@@ -70,7 +81,7 @@ def axe_script() -> Path:
                 "--no-fund",
                 "--prefix",
                 str(NODE_PREFIX),
-                "axe-core@4",
+                f"axe-core@{AXE_VERSION}",
             ],
             check=True,
             capture_output=True,

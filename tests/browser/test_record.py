@@ -83,6 +83,10 @@ def test_record_from_close_to_deletion(server, pages, axe_script, tmp_path):
     expect(ayla.locator("#keep-title")).to_be_focused()
     kept.click()
     expect(keep.locator(".keep-item")).to_have_count(1)
+    # Its button is named by what it shows (WCAG 2.5.3), like every control axe checks.
+    expect(keep.get_by_role("button", name="Niet meer bewaren", exact=True)).to_be_visible()
+    found = serious(ayla, axe_script)
+    assert not found, json.dumps(found, indent=1)
     expect(bram.locator(".keep-card")).to_have_count(0)
 
     # A SMART action: what, who, by when, how she will know.
