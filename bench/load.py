@@ -134,9 +134,9 @@ class AppTarget(Target):
             ack = await call(member, "session:join", {"code": created["code"], "name": f"P{index}"})
             members.append(member)
             ids.append(ack["snapshot"]["me"]["id"])
-        await call(facilitator, "role:assign", {"participant_id": ids[0], "role": "case_bringer"})
-        await call(facilitator, "session:start", {})
-        await call(facilitator, "step:go", {"to": 2})
+        assigned = await call(facilitator, "role:assign", {"participant_id": ids[0], "role": "case_bringer"})
+        started = await call(facilitator, "session:start", {"control": assigned["state"]["control"]})
+        await call(facilitator, "step:go", {"to": 2, "control": started["state"]["control"]})
         return members
 
     def post(self, member: Member, client_id: str, text: str) -> tuple[str, dict]:

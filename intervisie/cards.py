@@ -142,8 +142,26 @@ def view(state: dict | None, participant_id: str | None) -> dict:
         "pile": len(state["pile"]),
         "hand": list(state["hands"].get(participant_id, [])),
         "hands": {pid: len(hand) for pid, hand in state["hands"].items()},
-        "played": [dict(entry) for entry in state["played"]],
+        "played": [dict(entry) for entry in state["played"] if not entry.get("hidden")],
     }
+
+
+def set_hidden(state: dict | None, contribution_id: str, hidden: bool) -> dict | None:
+    """The state with the card played as ``contribution_id`` hidden (or shown again); None if no card was.
+
+    A hidden card question is gone from every view and count: ``view`` and
+    ``quadrant_balance`` leave it out; only the facilitator still sees the
+    contribution itself.
+    """
+    if not state or not any(e.get("contribution") == contribution_id for e in state["played"]):
+        return None
+    new = _copy(state)
+    for entry in new["played"]:
+        if entry.get("contribution") == contribution_id:
+            entry.pop("hidden", None)
+            if hidden:
+                entry["hidden"] = True
+    return new
 
 
 def quadrant_balance(
@@ -165,7 +183,7 @@ def quadrant_balance(
     group, people = empty(), {}
     for entry in played:
         quadrant = entry.get("quadrant")
-        if quadrant is None:
+        if quadrant is None or entry.get("hidden"):
             continue
         was_helpful = entry.get("contribution") is not None and entry["contribution"] in helped
         person = people.setdefault(entry.get("by"), empty())

@@ -11,7 +11,7 @@ problem, exactly like the method files.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .methods import LANGUAGES, MethodError, _Reader, read_document
@@ -240,3 +240,25 @@ def load_decks(directory: Path) -> dict[str, Deck]:
             raise MethodError(path.name, "id", f"'{deck.id}' is also defined in {decks[deck.id].source}")
         decks[deck.id] = deck
     return decks
+
+
+def deck_to_data(deck: Deck) -> dict:
+    """The deck as plain JSON data, kept with a session so its cards outlive a replaced deck file."""
+    return asdict(deck)
+
+
+def deck_from_data(data: dict) -> Deck:
+    """The deck a session kept (``deck_to_data``), rebuilt."""
+    return Deck(
+        id=data["id"],
+        names=data["names"],
+        descriptions=data["descriptions"],
+        axes=tuple(
+            Axis(id=a["id"], names=a["names"], poles=tuple(Pole(**p) for p in a["poles"]))
+            for a in data["axes"]
+        ),
+        quadrants=tuple(Quadrant(**q) for q in data["quadrants"]),
+        cards=tuple(Card(**c) for c in data["cards"]),
+        credits=data.get("credits") or {},
+        source=data.get("source", ""),
+    )

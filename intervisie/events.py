@@ -14,9 +14,11 @@ import time
 from flask import current_app, request
 from flask_socketio import join_room
 
-from . import service
+from . import limits, service, transport
+from .db import Busy
 from .extensions import socketio
-from .i18n import translate
+from .i18n import pick, translate
+from .limits import RateLimiter
 from .session import RuleViolation
 
 log = logging.getLogger(__name__)
@@ -48,28 +50,15 @@ ACTIONS = {
 }
 
 
-class RateLimiter:
-    """A token bucket per connection: a burst of events is fine, a flood is refused."""
-
-    def __init__(self, rate: float = 10.0, burst: float = 30.0):
-        self.rate, self.burst = rate, burst
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.lock = threading.Lock()
-
-    def allow(self, sid: str, now: float) -> bool:
-        with self.lock:
-            tokens, last = self.buckets.get(sid, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            allowed = tokens >= 1
-            self.buckets[sid] = (tokens - 1 if allowed else tokens, now)
-            return allowed
-
-    def forget(self, sid: str) -> None:
-        with self.lock:
-            self.buckets.pop(sid, None)
-
-
+# Every Socket.IO packet counts against its connection (see limits.py); a test may swap this for another.
 limiter = RateLimiter()
+
+# What this process knows of each connection without asking the database: sid -> (lang, session id),
+# filled from the acknowledgements it sends. A refusal is answered in this language at no cost.
+_known: dict[str, tuple[str | None, str | None]] = {}
+
+# A look-up of a join code (or a token, or a key): counted per address, as GET /s/<code> is.
+LOOKUPS = {"session:join", "session:watch", "session:claim", "session:resume"}
 
 
 def error(code: str, lang, **params) -> dict:
@@ -87,24 +76,58 @@ def deliver(outcome: service.Outcome) -> None:
         socketio.start_background_task(_recheck_presence, app, outcome.session_id, outcome.recheck_after)
 
 
-def handle(action, payload) -> dict:
-    """Run one client event through the service and answer it; never lets an error escape."""
+def describe(sid: str | None) -> tuple[str | None, str | None]:
+    """The connection's language and session as far as this process knows them, with no database work."""
+    return _known.get(sid, (None, None)) if sid else (None, None)
+
+
+def _remember(sid: str, payload: dict, ack: dict) -> None:
+    """Keep the language and session an acknowledgement tells us about this connection."""
+    lang, session_id = describe(sid)
+    snapshot = ack.get("snapshot") if isinstance(ack.get("snapshot"), dict) else None
+    if snapshot is not None:
+        me = snapshot.get("me") if isinstance(snapshot.get("me"), dict) else {}
+        session = snapshot.get("session") if isinstance(snapshot.get("session"), dict) else {}
+        lang = me.get("lang") or session.get("lang") or lang
+        session_id = session.get("id") or session_id
+    if isinstance(ack.get("lang"), str):
+        lang = ack["lang"]
+    if lang is None and isinstance(payload.get("lang"), str):
+        lang = payload["lang"]
+    _known[sid] = (pick(lang) if lang else None, session_id)
+
+
+def handle(action, args: tuple, event: str | None = None) -> dict:
+    """Run one client event through the service and answer it; never lets an error escape.
+
+    ``args`` are all the arguments the event came with: exactly one, a JSON object, is accepted.
+    """
     sid = request.sid
-    lang = payload.get("lang") if isinstance(payload, dict) else None
+    lang = describe(sid)[0]
     try:
-        if not limiter.allow(sid, time.monotonic()):
-            raise RuleViolation("rate_limited")
-        if not isinstance(payload, dict):
+        if len(args) != 1 or not isinstance(args[0], dict):
             raise RuleViolation("bad_request")
+        payload = args[0]
+        lang = payload.get("lang") if isinstance(payload.get("lang"), str) else lang
+        if event in LOOKUPS and not limits.of(current_app).lookup_allowed(request.remote_addr):
+            raise RuleViolation("rate_limited")
         outcome = action(sid, payload, time.time())
     except RuleViolation as refusal:
-        return error(refusal.code, lang or service.language_of(sid), **refusal.params)
+        return error(refusal.code, lang, **refusal.params)
+    except Busy:  # a lock held elsewhere past its limit: nothing changed, try again
+        return error("busy", lang)
     except Exception:
         log.exception("event failed")
         return error("server_error", lang)
     for room in outcome.join_rooms:
         join_room(room)
+    if outcome.then is not None:  # read after joining the rooms: nothing falls between snapshot and stream
+        try:
+            outcome.ack.update(outcome.then())
+        except RuleViolation as refusal:
+            return error(refusal.code, lang, **refusal.params)
     deliver(outcome)
+    _remember(sid, payload, outcome.ack)
     return {"ok": True, **outcome.ack}
 
 
@@ -120,7 +143,7 @@ def _recheck_presence(app, session_id: str, delay: float) -> None:
 
 def _on_disconnect(reason=None):
     """A connection closed: presence changes after the grace period, not now."""
-    limiter.forget(request.sid)
+    _known.pop(request.sid, None)
     try:
         deliver(service.disconnect(request.sid, time.time()))
     except Exception:
@@ -133,26 +156,41 @@ def _on_connect(auth=None):
     return True
 
 
-def _handler(action):
-    def on_event(payload=None):
-        return handle(action, payload)
+def _handler(event: str, action):
+    def on_event(*args):
+        return handle(action, args, event)
 
     on_event.__doc__ = action.__doc__
     return on_event
 
 
+def _refuse(*_args):
+    """An event this server does not know, or a packet it could not read: ``bad_request``."""
+    return error("bad_request", describe(request.sid)[0])
+
+
 def register(app) -> None:
-    """Attach the handlers to the Socket.IO server of ``app``."""
+    """Attach the handlers to the Socket.IO server of ``app``, behind the limits of ``limits.py``."""
+    global limiter
+    limiter = RateLimiter(app.config["EVENTS_PER_SECOND"], app.config["EVENT_BURST"], app.config["FLOOD_STRIKES"])
     socketio.on_event("connect", _on_connect)
     socketio.on_event("disconnect", _on_disconnect)
     for name, action in ACTIONS.items():
-        socketio.on_event(name, _handler(action))
+        socketio.on_event(name, _handler(name, action))
+    socketio.on_event(transport.MALFORMED, _refuse)
+    socketio.on_event("*", _refuse)  # any other event name
     socketio.on_error_default(_on_error)
+    limits.install(app, socketio.server, lambda: limiter, describe)
 
 
 def _on_error(exc):
+    """Last resort: a handler raised. Answer ``server_error`` in the connection's language; log it."""
     log.exception("unhandled socket error", exc_info=exc)
-    return error("server_error", None)
+    try:
+        lang = describe(request.sid)[0]
+    except Exception:  # no request context
+        lang = None
+    return error("server_error", lang)
 
 
 # --- background work, one set per process -----------------------------------------------

@@ -7,8 +7,11 @@ Dutch is the first language and the fallback.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
+
+from .session import RuleViolation
 
 CATALOGUES = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("nl", "en")
@@ -25,6 +28,25 @@ def pick(lang) -> str:
     if isinstance(lang, str) and lang[:2].lower() in LANGUAGES:
         return lang[:2].lower()
     return DEFAULT
+
+
+def checked_language(lang) -> str:
+    """A language a client asked for explicitly: ``nl`` or ``en`` (a region such as ``en-GB`` is fine).
+
+    Raises ``RuleViolation("bad_request")`` for anything else, rather than
+    silently switching the person to Dutch.
+    """
+    if not isinstance(lang, str) or not re.fullmatch(r"(nl|en)([-_][A-Za-z0-9]{1,8})*", lang, re.IGNORECASE):
+        raise RuleViolation("bad_request")
+    return lang[:2].lower()
+
+
+def hinted_language(lang, fallback: str) -> str:
+    """The language a client hints at on joining or coming back; ``fallback`` when it is none of ours."""
+    try:
+        return checked_language(lang)
+    except RuleViolation:
+        return fallback
 
 
 def translate(lang, key: str, **params) -> str:

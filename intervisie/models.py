@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -38,6 +39,8 @@ class Session(Base):
     joining_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_advance: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every facilitator control: a control sent for an older value is stale (a double click).
+    control: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -55,6 +58,8 @@ class Session(Base):
     # Card deck of a card method, and its state: draw pile, hands, focus quadrant.
     deck_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     cards: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The deck as it was when the session was created, so a replaced deck file cannot orphan its cards.
+    deck: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # The case text as the case bringer chose to record it (shortened or redacted).
     record_case: Mapped[str | None] = mapped_column(Text, nullable=True)
 
@@ -80,6 +85,8 @@ class Participant(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(80))
+    # The name as compared: normalised and casefolded; unique among the people still in a session.
+    name_key: Mapped[str] = mapped_column(String(160))
     role: Mapped[str] = mapped_column(String(16), default="participant")
     lang: Mapped[str] = mapped_column(String(5), default="nl")
     joined_at: Mapped[float] = mapped_column(Float)
@@ -89,6 +96,17 @@ class Participant(Base):
     left_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     session: Mapped[Session] = relationship(back_populates="participants")
+
+    __table_args__ = (
+        Index(
+            "uq_participants_name",
+            "session_id",
+            "name_key",
+            unique=True,
+            sqlite_where=text("removed = 0"),
+            postgresql_where=text("NOT removed"),
+        ),
+    )
 
 
 class Connection(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, replace
 
 from .methods import Method, Step, scale_of
@@ -38,18 +39,50 @@ def normalise_code(raw: str) -> str:
     return re.sub(r"[\s-]", "", raw).upper()
 
 
-def clean_text(value, max_length: int, *, required: bool = True) -> str:
-    """Trim a user's text and refuse what is not text, too long, or empty."""
+# Zero-width joiner (U+200D) is a format character that builds emoji such as 👩‍⚕️; it stays.
+_KEPT_FORMAT = {"\u200d"}
+
+
+def _visible_characters(text: str, *, keep: str) -> str:
+    """Drop control (Cc), format (Cf: zero-width, bidi overrides) and unassigned characters, but ``keep``."""
+    return "".join(
+        ch
+        for ch in text
+        if ch in keep or ch in _KEPT_FORMAT or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Cn")
+    )
+
+
+def clean_text(value, max_length: int, *, required: bool = True, single_line: bool = False) -> str:
+    """A user's text as stored: NFC, without invisible or bidi-override characters, trimmed.
+
+    Refuses what is not text or not valid Unicode (a lone UTF-16 surrogate) with
+    ``bad_request``, an empty text with ``empty`` and one over ``max_length``
+    characters with ``too_long``. Multi-line texts keep their line breaks and
+    tabs; ``single_line`` texts (names, titles) turn every run of white space
+    into one space.
+    """
     if not isinstance(value, str):
         raise RuleViolation("bad_request")
-    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    # Control characters other than newlines and tabs have no place in a contribution.
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RuleViolation("bad_request") from None
+    text = unicodedata.normalize("NFC", value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    if single_line:
+        text = " ".join(_visible_characters(text.replace("\n", " ").replace("\t", " "), keep=" ").split())
+    else:
+        text = _visible_characters(text, keep="\n\t").strip()
     if len(text) > max_length:
         raise RuleViolation("too_long", max=max_length)
     if required and not text:
         raise RuleViolation("empty")
     return text
+
+
+def name_key(name: str) -> str:
+    """How names are compared: compatibility-normalised and casefolded ("ZOË", "zoë" and "Zoë" are one)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 # --- roles -------------------------------------------------------------------------------

@@ -11,14 +11,26 @@ import shutil
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from intervisie.app import create_app
 from intervisie.db import db
 from intervisie.extensions import socketio
-from intervisie.models import Base
+from intervisie.models import Base, Connection, Session
 
 PG_URL = os.environ.get("INTERVISIE_TEST_DATABASE_URL")
+
+# Facilitator controls carry the ``control`` count of the state they act on (docs/protocol.md).
+CONTROLS = {
+    "session:start",
+    "session:end",
+    "step:go",
+    "timer:control",
+    "turn:next",
+    "cards:deal",
+    "cards:reshuffle",
+    "cards:focus",
+}
 
 
 CONFIG = {
@@ -70,9 +82,18 @@ class Person:
         self.snapshot: dict | None = None
 
     def emit(self, event: str, payload=None, **fields) -> dict:
+        """Send ``event``; a facilitator control acts on the session as it is now, as a live client does."""
         if payload is None:
             payload = fields
+        if event in CONTROLS and isinstance(payload, dict) and "control" not in payload:
+            payload = {**payload, "control": self.current_control()}
         return self.io.emit(event, payload, callback=True)
+
+    def current_control(self) -> int | None:
+        """The ``control`` count of the session this connection is in, as the newest state carries it."""
+        sid = socketio.server.manager.sid_from_eio_sid(self.io.eio_sid, "/")
+        with self.app.app_context(), db.session() as orm:
+            return orm.scalar(select(Session.control).join(Connection).where(Connection.sid == sid))
 
     def ok(self, event: str, **fields) -> dict:
         ack = self.emit(event, **fields)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -49,6 +50,8 @@ class Outcome:
     # Re-check presence after this many seconds (a drop inside the grace period).
     recheck_after: float | None = None
     session_id: str | None = None
+    # Called after the connection joined ``join_rooms``; what it returns is added to the acknowledgement.
+    then: Callable[[], dict] | None = None
 
 
 def new_id() -> str:
@@ -76,39 +79,58 @@ def cfg(name: str):
 
 
 def checked_text(value, limit_name: str) -> str:
+    """A multi-line text within the configured limit (see ``session.clean_text``)."""
     return rules.clean_text(value, cfg(limit_name))
 
 
 def checked_name(value) -> str:
     limit = cfg("MAX_NAME_LENGTH")
     try:
-        return rules.clean_text(value, limit)
+        return rules.clean_text(value, limit, single_line=True)
     except RuleViolation:
         raise RuleViolation("name_required", max=limit) from None
 
 
-def session_by_code(orm, code) -> Session:
+def session_by_code(orm, code, *, for_update: bool = False) -> Session:
+    """The session with this join code; ``for_update`` locks its row until the transaction ends."""
     if not isinstance(code, str) or len(code) > 32:
         raise RuleViolation("unknown_session")
-    found = orm.scalar(select(Session).where(Session.code == rules.normalise_code(code)))
+    query = select(Session).where(Session.code == rules.normalise_code(code))
+    found = orm.scalar(query.with_for_update() if for_update else query)
     if found is None:
         raise RuleViolation("unknown_session")
     return found
 
 
-def bound(orm, sid: str, *, for_update: bool = False) -> tuple[Participant, Session]:
-    """The participant and session this connection belongs to, as stored."""
+def lock(orm, session_id: str) -> Session:
+    """The session, its row locked until the transaction ends: every read-check-write takes its turn.
+
+    On PostgreSQL this is ``SELECT … FOR UPDATE``; on SQLite the write
+    transaction (``db.session(write=True)``) already began with ``BEGIN IMMEDIATE``.
+    """
+    session = orm.scalar(select(Session).where(Session.id == session_id).with_for_update())
+    if session is None:
+        raise RuleViolation("unknown_session")
+    return session
+
+
+def bound(orm, sid: str) -> tuple[Participant, Session]:
+    """The participant and session this connection belongs to, the session row locked (see ``lock``)."""
     conn = orm.get(Connection, sid)
     if conn is None or conn.participant_id is None:
         raise RuleViolation("not_joined")
-    query = select(Session).where(Session.id == conn.session_id)
-    if for_update:
-        query = query.with_for_update()
-    session = orm.scalar(query)
+    session = lock(orm, conn.session_id)
     person = orm.get(Participant, conn.participant_id)
-    if session is None or person is None or person.removed:
+    if person is None or person.removed:
         raise RuleViolation("not_joined")
     return person, session
+
+
+def require_current(session: Session, payload: dict) -> None:
+    """Refuse a control sent from another state than the one the session is in now (``stale``)."""
+    sent = payload.get("control")
+    if type(sent) is not int or sent != session.control:
+        raise RuleViolation("stale")
 
 
 def timer_of(session: Session) -> Timer:

@@ -8,18 +8,13 @@ carries only the size of each hand, and a person's own cards reach them in
 their snapshot, in the acknowledgement of their own actions and in a personal
 ``cards:hand`` event to their own room.
 
-The card state is one JSON column that several people change at once, so
-every change here is a compare-and-swap on ``Session.version`` and is retried
-when someone else changed the session in between.
+The card state is one JSON column that several people change at once: every
+change here holds the session's row lock (``bound``), so changes take turns.
 """
 
 from __future__ import annotations
 
 import random
-
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import cards
 from .. import session as rules
@@ -28,23 +23,17 @@ from ..decks import Deck
 from ..methods import Rule, Step
 from ..models import Session
 from ..session import RuleViolation
-from .base import Emit, Outcome, bound, checked_text, method_of, room_person
+from .base import Emit, Outcome, bound, checked_text, method_of, require_current, room_person, touch
 from .contributions import check_new, client_id_of, duplicate_of, new_contribution
 from .views import deck_of, decks, published, state_emit
-
-ATTEMPTS = 5  # tries of one card action when others keep changing the session in between
-
-
-class _Conflict(Exception):
-    """The session changed between reading and writing the card state: try again."""
 
 
 def _rng() -> random.Random:
     return random.Random()
 
 
-def initial_cards(method, deck_id=None) -> tuple[str | None, dict | None]:
-    """The deck id and fresh card state of a new session: the method's deck, or another installed one."""
+def initial_cards(method, deck_id=None) -> tuple[Deck | None, dict | None]:
+    """The deck and fresh card state of a new session: the method's deck, or another installed one."""
     if deck_id is None:
         deck_id = method.deck
     elif method.deck is None:
@@ -53,7 +42,8 @@ def initial_cards(method, deck_id=None) -> tuple[str | None, dict | None]:
         return None, None
     if not isinstance(deck_id, str) or deck_id not in decks():
         raise RuleViolation("unknown_deck")
-    return deck_id, cards.new_state(decks()[deck_id], _rng())
+    deck = decks()[deck_id]
+    return deck, cards.new_state(deck, _rng())
 
 
 def _hand_emits(session: Session, old: dict | None, new: dict) -> list[Emit]:
@@ -121,57 +111,37 @@ def _card_step(session: Session) -> tuple[Step, Rule]:
     return step, rule
 
 
-def _store(orm, session: Session, state: dict, now: float) -> None:
-    """Write the new card state only if nobody changed the session since it was read."""
-    orm.flush()
-    version = session.version
-    won = orm.execute(
-        update(Session)
-        .where(Session.id == session.id, Session.version == version)
-        .values(cards=state, version=version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
-        raise _Conflict
-    for name, value in (("cards", state), ("version", version + 1), ("updated_at", now)):
-        set_committed_value(session, name, value)
+def _store(session: Session, state: dict, now: float) -> None:
+    """The new card state; the caller holds the session's row lock (``bound``), so nobody changed it since."""
+    session.cards = state
+    touch(session, now)
 
 
-def _retrying(attempt) -> Outcome:
-    """Run a card action again when someone changed the session in between; give up after a few tries."""
-    for _ in range(ATTEMPTS):
-        try:
-            return attempt()
-        except _Conflict:
-            continue
-    raise RuleViolation("server_error")
-
-
-def _card_action(sid: str, now: float, change, *, facilitator_only: bool = True) -> Outcome:
+def _card_action(sid: str, payload: dict, now: float, change, *, facilitator_only: bool = True) -> Outcome:
     """Shared frame of the card actions other than playing: check, change the state, store, broadcast.
 
     ``change(session, person, deck, state, step, rule)`` returns the new state
-    and extra acknowledgement fields.
+    and extra acknowledgement fields. The facilitator's deck controls are
+    guarded like every facilitator control (``require_current``).
     """
 
-    def attempt() -> Outcome:
-        with db.session() as orm:
-            person, session = bound(orm, sid, for_update=True)
-            if facilitator_only:
-                rules.require_facilitator(person.role)
-            deck, state = _deck_and_state(session)
-            step, rule = _card_step(session)
-            new, ack = change(session, person, deck, state, step, rule)
-            old = session.cards
-            _store(orm, session, new, now)
-            orm.commit()
-            shared = state_emit(orm, session, now)
-            return Outcome(
-                ack={"state": shared.data, **ack, "cards": cards.view(new, person.id)},
-                emits=[shared, *_hand_emits(session, old, new)],
-            )
-
-    return _retrying(attempt)
+    with db.session(write=True) as orm:
+        person, session = bound(orm, sid)
+        if facilitator_only:
+            rules.require_facilitator(person.role)
+            require_current(session, payload)
+            session.control += 1
+        deck, state = _deck_and_state(session)
+        step, rule = _card_step(session)
+        new, ack = change(session, person, deck, state, step, rule)
+        old = session.cards
+        _store(session, new, now)
+        orm.commit()
+        shared = state_emit(orm, session, now)
+        return Outcome(
+            ack={"state": shared.data, **ack, "cards": cards.view(new, person.id)},
+            emits=[shared, *_hand_emits(session, old, new)],
+        )
 
 
 def play(sid: str, payload: dict, now: float) -> Outcome:
@@ -184,51 +154,40 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
     if own_text is not None:
         own_text = checked_text(own_text, "MAX_TEXT_LENGTH")
 
-    def attempt() -> Outcome:
-        with db.session() as orm:
-            person, session = bound(orm, sid, for_update=True)
-            resent = duplicate_of(orm, session, person, client_id)
-            if resent is not None:
-                return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
-            deck, state = _deck_and_state(session)
-            step, rule = _card_step(session)
-            card = deck.card(card_id)
-            lang = person.lang if person.lang in deck.names else "nl"
-            text = own_text or (card.text[lang] if card else "")
-            flag = check_new(orm, session, person, rule.kind, text)[1]
-            if card is None or card_id not in state["hands"].get(person.id, []):
-                raise RuleViolation("card_not_in_hand")
-            contribution = new_contribution(
-                session,
-                person,
-                step,
-                client_id,
-                now,
-                kind=rule.kind,
-                text=text,
-                flag=flag,
-                details={"card": card.id, "quadrant": card.quadrant},
-            )
-            new = cards.play(state, deck, person.id, card.id, contribution.id)
-            new = cards.deal(new, [person.id], rule.hand)
-            old = session.cards
-            orm.add(contribution)
-            try:
-                _store(orm, session, new, now)
-            except IntegrityError:
-                # The same client id arrived twice at once (two connections): keep the first.
-                orm.rollback()
-                resent = duplicate_of(orm, session, person, client_id)
-                if resent is None:
-                    raise RuleViolation("bad_request") from None
-                return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
-            orm.commit()
-            outcome = published(orm, session, contribution)
-            outcome.ack["cards"] = cards.view(new, person.id)
-            outcome.emits += [state_emit(orm, session, now), *_hand_emits(session, old, new)]
-            return outcome
-
-    return _retrying(attempt)
+    with db.session(write=True) as orm:
+        person, session = bound(orm, sid)
+        resent = duplicate_of(orm, session, person, client_id)
+        if resent is not None:
+            return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
+        deck, state = _deck_and_state(session)
+        step, rule = _card_step(session)
+        card = deck.card(card_id)
+        lang = person.lang if person.lang in deck.names else "nl"
+        text = own_text or (card.text[lang] if card else "")
+        flag = check_new(orm, session, person, rule.kind, text)[1]
+        if card is None or card_id not in state["hands"].get(person.id, []):
+            raise RuleViolation("card_not_in_hand")
+        contribution = new_contribution(
+            session,
+            person,
+            step,
+            client_id,
+            now,
+            kind=rule.kind,
+            text=text,
+            flag=flag,
+            details={"card": card.id, "quadrant": card.quadrant},
+        )
+        new = cards.play(state, deck, person.id, card.id, contribution.id)
+        new = cards.deal(new, [person.id], rule.hand)
+        old = session.cards
+        orm.add(contribution)
+        _store(session, new, now)
+        orm.commit()
+        outcome = published(orm, session, contribution)
+        outcome.ack["cards"] = cards.view(new, person.id)
+        outcome.emits += [state_emit(orm, session, now), *_hand_emits(session, old, new)]
+        return outcome
 
 
 def deal(sid: str, payload: dict, now: float) -> Outcome:
@@ -237,7 +196,7 @@ def deal(sid: str, payload: dict, now: float) -> Outcome:
     def change(session, _person, _deck, state, step, rule):
         return _deal(state, session, step, rule), {}
 
-    return _card_action(sid, now, change)
+    return _card_action(sid, payload, now, change)
 
 
 def reshuffle(sid: str, payload: dict, now: float) -> Outcome:
@@ -246,7 +205,7 @@ def reshuffle(sid: str, payload: dict, now: float) -> Outcome:
     def change(session, _person, deck, state, step, rule):
         return _deal(cards.reshuffle(state, deck, _rng()), session, step, rule), {}
 
-    return _card_action(sid, now, change)
+    return _card_action(sid, payload, now, change)
 
 
 def focus(sid: str, payload: dict, now: float) -> Outcome:
@@ -260,7 +219,7 @@ def focus(sid: str, payload: dict, now: float) -> Outcome:
     def change(session, _person, deck, state, step, rule):
         return _deal(cards.set_focus(state, deck, _rng(), quadrant), session, step, rule), {}
 
-    return _card_action(sid, now, change)
+    return _card_action(sid, payload, now, change)
 
 
 def draw(sid: str, payload: dict, now: float) -> Outcome:
@@ -292,4 +251,4 @@ def draw(sid: str, payload: dict, now: float) -> Outcome:
             {"participant_id": pid, "card": card_id} if pid == person.id else {"participant_id": pid}
         )
 
-    return _card_action(sid, now, change, facilitator_only=False)
+    return _card_action(sid, payload, now, change, facilitator_only=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import cards
 from .. import session as rules
 from ..db import db
 from ..methods import MARK_VALUES, Step, scale_of
@@ -79,16 +80,26 @@ def new_contribution(session: Session, person: Participant, step, client_id: str
 
 
 def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
-    """Store a contribution once (retries with the same client id are acknowledged again)."""
+    """Store a contribution once (retries with the same client id are acknowledged again).
+
+    ``step_index``, when given, is the step the text was written in: if the
+    session has moved on since, nothing is stored and the answer is ``step_moved``.
+    """
     client_id = client_id_of(payload)
     text = checked_text(payload.get("text"), "MAX_TEXT_LENGTH")
     kind = payload.get("kind")
     details = rules.clean_details(kind, payload.get("details"))
-    with db.session() as orm:
+    written_in = payload.get("step_index")
+    if written_in is not None and (type(written_in) is not int or written_in < 0):
+        raise RuleViolation("bad_request")
+    with db.session(write=True) as orm:
         person, session = bound(orm, sid)
         resent = duplicate_of(orm, session, person, client_id)
         if resent is not None:
             return Outcome(ack=resent)
+        if written_in is not None and written_in != session.step_index:
+            # Written offline in a step that has closed since: the author gets the text back, unfiled.
+            raise RuleViolation("step_moved")
         step, flag = check_new(orm, session, person, kind, text)
         contribution = new_contribution(
             session, person, step, client_id, now, kind=kind, text=text, flag=flag, details=details
@@ -112,7 +123,7 @@ def mark(sid: str, payload: dict, now: float) -> Outcome:
     contribution_id, value, on = payload.get("id"), payload.get("value"), payload.get("on", True)
     if not isinstance(contribution_id, str):
         raise RuleViolation("bad_request")
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         person, session = bound(orm, sid)
         c = orm.get(Contribution, contribution_id)
         if c is None or c.session_id != session.id or not visible(session, c, person.id, person.role):
@@ -166,7 +177,7 @@ def hide(sid: str, payload: dict, now: float) -> Outcome:
     contribution_id, hidden = payload.get("id"), payload.get("hidden", True)
     if not isinstance(contribution_id, str) or not isinstance(hidden, bool):
         raise RuleViolation("bad_request")
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         person, session = bound(orm, sid)
         rules.require_facilitator(person.role)
         c = orm.get(Contribution, contribution_id)
@@ -174,5 +185,12 @@ def hide(sid: str, payload: dict, now: float) -> Outcome:
             raise RuleViolation("unknown_contribution")
         c.hidden = hidden
         session.updated_at = now
+        played = cards.set_hidden(session.cards, c.id, hidden)
+        if played is not None:  # a card question: the played list and the balance change for everyone
+            session.cards = played
+            touch(session, now)
         orm.commit()
-        return published(orm, session, c, "contribution:changed")
+        outcome = published(orm, session, c, "contribution:changed")
+        if played is not None:
+            outcome.emits.append(state_emit(orm, session, now))
+        return outcome

@@ -6,10 +6,12 @@ import secrets
 import time
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import i18n
 from .. import session as rules
 from ..db import db
+from ..decks import deck_to_data
 from ..models import Connection, Participant, Session
 from ..session import RuleViolation
 from . import cards
@@ -22,6 +24,7 @@ from .base import (
     checked_name,
     connected_ids,
     digest,
+    lock,
     methods,
     new_id,
     new_secret,
@@ -41,11 +44,11 @@ def create_session(payload: dict, now: float | None = None) -> dict:
     if not isinstance(method_id, str) or method_id not in methods():
         raise RuleViolation("unknown_method")
     method = methods()[method_id]
-    title = rules.clean_text(payload.get("title", ""), 120, required=False)
+    title = rules.clean_text(payload.get("title", ""), 120, required=False, single_line=True)
     name = checked_name(payload.get("name"))
     lang = i18n.pick(payload.get("lang"))
     overrides = rules.check_step_minutes(method, payload.get("step_minutes"))
-    deck_id, card_state = cards.initial_cards(method, payload.get("deck_id"))
+    deck, card_state = cards.initial_cards(method, payload.get("deck_id"))
     facilitator_key, screen_key, token = new_secret(), new_secret(), new_secret()
     with db.session() as orm:
         from ..records import carry_over  # the record needs this module; imported late
@@ -75,13 +78,15 @@ def create_session(payload: dict, now: float | None = None) -> dict:
             timer_remaining=first,
             follow_up_of=follow_up_of,
             carried_actions=carried_actions,
-            deck_id=deck_id,
+            deck_id=deck.id if deck else None,
+            deck=deck_to_data(deck) if deck else None,
             cards=card_state,
         )
         facilitator = Participant(
             id=new_id(),
             token_hash=digest(token),
             name=name,
+            name_key=rules.name_key(name),
             role="facilitator",
             lang=lang,
             joined_at=now,
@@ -124,7 +129,10 @@ def _welcome(
     """Bind the connection, commit, and hand the newcomer one full snapshot.
 
     Everyone hears the new state when someone arrives or comes back, or when
-    the caller ``changed`` the session on the way in.
+    the caller ``changed`` the session on the way in. The snapshot is read
+    only after the connection has joined its rooms (``Outcome.then``), so
+    whatever is committed meanwhile reaches it as a push: no gap between the
+    snapshot and the stream (a contribution in both is dropped by id on the client).
     """
     arriving = participant is not None and participant.id not in connected_ids(orm, session.id, now)
     announce = changed or arriving
@@ -132,38 +140,57 @@ def _welcome(
     if announce:
         touch(session, now)
     orm.commit()
-    ack = {"snapshot": snapshot(orm, session, participant, now)}
-    if token:
-        ack["token"] = token
-    outcome = Outcome(ack=ack, join_rooms=_rooms(session, participant), session_id=session.id)
+    session_id, participant_id = session.id, participant.id if participant else None
+
+    def read_snapshot() -> dict:
+        ack = {"snapshot": fresh_snapshot(session_id, participant_id, time.time())}
+        if token:
+            ack["token"] = token
+        return ack
+
+    outcome = Outcome(join_rooms=_rooms(session, participant), session_id=session.id, then=read_snapshot)
     if announce:
         outcome.emits.append(state_emit(orm, session, now))
     return outcome
 
 
+def fresh_snapshot(session_id: str, participant_id: str | None, now: float) -> dict:
+    """The snapshot of a session for one viewer, read in a transaction of its own."""
+    with db.session() as orm:
+        session = orm.get(Session, session_id)
+        if session is None:
+            raise RuleViolation("unknown_session")
+        viewer = orm.get(Participant, participant_id) if participant_id else None
+        return snapshot(orm, session, viewer, now)
+
+
 def join(sid: str, payload: dict, now: float) -> Outcome:
     """Someone joins with the code and a display name; they get a token to come back with."""
     name = checked_name(payload.get("name"))
-    with db.session() as orm:
-        session = session_by_code(orm, payload.get("code"))
+    key = rules.name_key(name)
+    with db.session(write=True) as orm:
+        session = session_by_code(orm, payload.get("code"), for_update=True)
         if session.status == "ended":
             raise RuleViolation("session_ended")
         if session.joining_locked:
             raise RuleViolation("joining_locked")
-        taken = {p.name.casefold() for p in session.participants if not p.removed}
-        if name.casefold() in taken:
+        if any(p.name_key == key for p in session.participants if not p.removed):
             raise RuleViolation("name_taken")
         token = new_secret()
         person = Participant(
             id=new_id(),
             token_hash=digest(token),
             name=name,
+            name_key=key,
             role="participant",
-            lang=i18n.pick(payload.get("lang") or session.lang),
+            lang=i18n.hinted_language(payload.get("lang"), session.lang),
             joined_at=now,
         )
         session.participants.append(person)
-        orm.flush()
+        try:
+            orm.flush()
+        except IntegrityError:  # the database's own guard: one name per person still in the session
+            raise RuleViolation("name_taken") from None
         dealt = cards.enter_step(orm, session) if session.status == "running" else []
         outcome = _welcome(orm, sid, session, person, now, token=token)
         outcome.emits.extend(dealt)
@@ -175,24 +202,24 @@ def resume(sid: str, payload: dict, now: float) -> Outcome:
     token = payload.get("token")
     if not isinstance(token, str) or not 8 <= len(token) <= 100:
         raise RuleViolation("bad_token")
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         person = orm.scalar(select(Participant).where(Participant.token_hash == digest(token)))
         if person is None:
             raise RuleViolation("bad_token")
         if person.removed:
             raise RuleViolation("removed")
-        session = person.session
+        session = lock(orm, person.session_id)
         code = payload.get("code")
         if code is not None and (not isinstance(code, str) or rules.normalise_code(code) != session.code):
             raise RuleViolation("bad_token")
         if "lang" in payload:
-            person.lang = i18n.pick(payload["lang"])
+            person.lang = i18n.hinted_language(payload["lang"], person.lang)
         return _welcome(orm, sid, session, person, now)
 
 
 def _session_by_key(orm, payload: dict, key_hash: str) -> Session:
-    """The session of ``payload["code"]``, if ``payload["key"]`` is its screen or facilitator key."""
-    session = session_by_code(orm, payload.get("code"))
+    """The session of ``payload["code"]``, if ``payload["key"]`` is its screen or facilitator key (row locked)."""
+    session = session_by_code(orm, payload.get("code"), for_update=True)
     key = payload.get("key")
     if not isinstance(key, str) or not secrets.compare_digest(digest(key), getattr(session, key_hash)):
         raise RuleViolation("bad_key")
@@ -201,30 +228,46 @@ def _session_by_key(orm, payload: dict, key_hash: str) -> Session:
 
 def watch(sid: str, payload: dict, now: float) -> Outcome:
     """A shared screen follows the session read-only, with the screen key from the facilitator."""
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         session = _session_by_key(orm, payload, "screen_key_hash")
         return _welcome(orm, sid, session, None, now)
 
 
 def claim_facilitator(sid: str, payload: dict, now: float) -> Outcome:
-    """The facilitator link: sign in as the session's creator and take the facilitator role back."""
-    with db.session() as orm:
+    """The facilitator link: sign in as the session's creator and take the facilitator role back.
+
+    The creator's other devices lose the session at once: their connections
+    are told (``session:revoked``) and closed, and their old token stops working.
+    """
+    with db.session(write=True) as orm:
         session = _session_by_key(orm, payload, "facilitator_key_hash")
         owner = min(session.participants, key=lambda p: p.joined_at)
         for p in session.participants:
             if p.role == "facilitator" and p is not owner:
                 p.role = "participant"
         owner.role = "facilitator"
+        if owner.removed and any(p.name_key == owner.name_key for p in session.participants if not p.removed):
+            owner.name = f"{owner.name} ({len(session.participants)})"
+            owner.name_key = rules.name_key(owner.name)
         owner.removed = False
         token = new_secret()  # a new device: the old token stops working
         owner.token_hash = digest(token)
+        old_sids = [
+            s
+            for s in orm.scalars(select(Connection.sid).where(Connection.participant_id == owner.id))
+            if s != sid
+        ]
+        orm.execute(delete(Connection).where(Connection.sid.in_(old_sids)))
         orm.flush()
-        return _welcome(orm, sid, session, owner, now, token=token, changed=True)
+        outcome = _welcome(orm, sid, session, owner, now, token=token, changed=True)
+        outcome.emits.extend(Emit("session:revoked", {}, old) for old in old_sids)
+        outcome.disconnect.extend(old_sids)
+        return outcome
 
 
 def disconnect(sid: str, now: float) -> Outcome:
     """A connection closed: forget it; the person shows as away only after the grace period."""
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         conn = orm.get(Connection, sid)
         if conn is None:
             return Outcome()
@@ -254,7 +297,7 @@ def presence_state(session_id: str, now: float) -> Outcome:
 
 def heartbeat(now: float) -> None:
     """Mark this process's connections alive and drop rows of processes that died."""
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         orm.execute(update(Connection).where(Connection.server_id == SERVER_ID).values(seen_at=now))
         orm.execute(delete(Connection).where(Connection.seen_at < now - cfg("CONNECTION_STALE_SECONDS")))
         orm.commit()
@@ -273,7 +316,7 @@ def assign_role(sid: str, payload: dict, now: float) -> Outcome:
     if role not in ("case_bringer", "participant", "facilitator"):
         raise RuleViolation("bad_request")
 
-    def change(_orm, session, person):
+    def change(orm, session, person):
         target = _other(session, payload.get("participant_id"))
         if target is person:
             return None
@@ -281,6 +324,7 @@ def assign_role(sid: str, payload: dict, now: float) -> Outcome:
             for p in session.participants:
                 if p.role == "case_bringer":
                     p.role = "participant"
+            orm.flush()  # the old case bringer steps down before the new one steps up
         target.role = role
         if role == "case_bringer":
             return Outcome(emits=cards.drop_hand(session, target.id))
@@ -290,7 +334,7 @@ def assign_role(sid: str, payload: dict, now: float) -> Outcome:
         # Both now see a different set of contributions: they fetch a new snapshot.
         return Outcome(emits=[Emit("session:resync", {}, room_person(p.id)) for p in (person, target)])
 
-    return facilitator_action(sid, now, change)
+    return facilitator_action(sid, payload, now, change, guarded=False)
 
 
 def remove_participant(sid: str, payload: dict, now: float) -> Outcome:
@@ -303,22 +347,23 @@ def remove_participant(sid: str, payload: dict, now: float) -> Outcome:
         target.removed = True
         target.role = "participant"
         target.left_at = now
-        cards.drop_hand(session, target.id)
+        hands = cards.drop_hand(session, target.id)
         sids = list(orm.scalars(select(Connection.sid).where(Connection.participant_id == target.id)))
         orm.execute(delete(Connection).where(Connection.participant_id == target.id))
         return Outcome(
-            emits=[Emit("session:removed", {}, room_person(target.id))],
+            emits=[Emit("session:removed", {}, room_person(target.id)), *hands],
             disconnect=sids,
         )
 
-    return facilitator_action(sid, now, change)
+    return facilitator_action(sid, payload, now, change, guarded=False)
 
 
 def set_language(sid: str, payload: dict, now: float) -> Outcome:
-    """A person switches their language; later errors reach them in it."""
-    with db.session() as orm:
+    """A person switches their language (``nl`` or ``en``); later errors reach them in it."""
+    lang = i18n.checked_language(payload.get("lang"))
+    with db.session(write=True) as orm:
         person, _session = bound(orm, sid)
-        person.lang = i18n.pick(payload.get("lang"))
+        person.lang = lang
         orm.commit()
         return Outcome(ack={"lang": person.lang})
 

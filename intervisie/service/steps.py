@@ -9,16 +9,37 @@ from ..db import db
 from ..models import Contribution, Session, StepVisit
 from ..session import Contributor, RuleViolation, Timer
 from . import cards
-from .base import Emit, Outcome, bound, method_of, room_all, store_timer, timer_of, touch
+from .base import (
+    Emit,
+    Outcome,
+    bound,
+    lock,
+    method_of,
+    require_current,
+    room_all,
+    store_timer,
+    timer_of,
+    touch,
+)
 from .views import deliver, private_step, state_emit, view_one
 
 
-def facilitator_action(sid: str, now: float, change) -> Outcome:
-    """Shared frame of every facilitator action: check the role, apply, commit, broadcast state."""
-    with db.session() as orm:
-        person, session = bound(orm, sid, for_update=True)
+def facilitator_action(sid: str, payload: dict, now: float, change, *, guarded: bool = True) -> Outcome:
+    """Shared frame of every facilitator action: check the role, apply, commit, broadcast state.
+
+    A ``guarded`` control must name the ``control`` count of the state it was
+    sent from (see ``require_current``); it bumps the count, so a double click,
+    a resend after a reconnect or a second tab acting on an older state is
+    refused as ``stale`` and changes nothing.
+    """
+    with db.session(write=True) as orm:
+        person, session = bound(orm, sid)
         rules.require_facilitator(person.role)
+        if guarded:
+            require_current(session, payload)
         extra = change(orm, session, person) or Outcome()
+        if guarded:
+            session.control += 1
         touch(session, now)
         orm.commit()
         state = state_emit(orm, session, now)
@@ -67,7 +88,7 @@ def start(sid: str, payload: dict, now: float) -> Outcome:
         session.started_at = now
         return Outcome(emits=open_step(orm, session, 0, now))
 
-    return facilitator_action(sid, now, change)
+    return facilitator_action(sid, payload, now, change)
 
 
 def go_to_step(sid: str, payload: dict, now: float) -> Outcome:
@@ -76,9 +97,11 @@ def go_to_step(sid: str, payload: dict, now: float) -> Outcome:
     def change(orm, session, _person):
         rules.require_status(session.status, "running")
         index = rules.target_step(session.step_index, payload.get("to"), len(method_of(session).steps))
+        if index == session.step_index:
+            return None  # already there: the step keeps its timer and its writing
         return Outcome(emits=open_step(orm, session, index, now))
 
-    return facilitator_action(sid, now, change)
+    return facilitator_action(sid, payload, now, change)
 
 
 def end(sid: str, payload: dict, now: float) -> Outcome:
@@ -95,7 +118,7 @@ def end(sid: str, payload: dict, now: float) -> Outcome:
         session.ended_at = now
         store_timer(session, Timer.fresh(0))
 
-    return facilitator_action(sid, now, change)
+    return facilitator_action(sid, payload, now, change)
 
 
 def control_timer(sid: str, payload: dict, now: float) -> Outcome:
@@ -106,7 +129,7 @@ def control_timer(sid: str, payload: dict, now: float) -> Outcome:
         timer = timer_of(session).control(payload.get("action"), now, payload.get("seconds"))
         store_timer(session, timer)
 
-    return facilitator_action(sid, now, change)
+    return facilitator_action(sid, payload, now, change)
 
 
 def settings(sid: str, payload: dict, now: float) -> Outcome:
@@ -119,7 +142,7 @@ def settings(sid: str, payload: dict, now: float) -> Outcome:
                     raise RuleViolation("bad_request")
                 setattr(session, name, payload[name])
 
-    return facilitator_action(sid, now, change)
+    return facilitator_action(sid, payload, now, change, guarded=False)
 
 
 def next_turn(sid: str, payload: dict, now: float) -> Outcome:
@@ -143,7 +166,7 @@ def next_turn(sid: str, payload: dict, now: float) -> Outcome:
             return
         store_timer(session, Timer.fresh(rule.seconds_per_speaker).start(now))
 
-    return facilitator_action(sid, now, change)
+    return facilitator_action(sid, payload, now, change)
 
 
 def set_ready(sid: str, payload: dict, now: float) -> Outcome:
@@ -151,7 +174,7 @@ def set_ready(sid: str, payload: dict, now: float) -> Outcome:
     ready = payload.get("ready")
     if not isinstance(ready, bool):
         raise RuleViolation("bad_request")
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         person, session = bound(orm, sid)
         rules.require_status(session.status, "running")
         person.ready_step = session.step_index if ready else None
@@ -164,8 +187,8 @@ def set_ready(sid: str, payload: dict, now: float) -> Outcome:
 def expire_due_timers(now: float) -> list[Emit]:
     """Mark running timers whose deadline passed as expired; each fires once, whatever the process count.
 
-    The conditional UPDATE is the guard: only the process whose update
-    changes the row announces time's up.
+    Each session is checked again under its row lock: only the process that
+    finds the timer still running with the same deadline announces time's up.
     """
     emits: list[Emit] = []
     with db.session() as orm:
@@ -174,38 +197,33 @@ def expire_due_timers(now: float) -> list[Emit]:
                 Session.timer_state == "running", Session.timer_deadline <= now
             )
         ).all()
-        for session_id, deadline in due:
-            won = orm.execute(
-                update(Session)
-                .where(
-                    Session.id == session_id,
-                    Session.timer_state == "running",
-                    Session.timer_deadline == deadline,
-                )
-                .values(
-                    timer_state="expired",
-                    timer_deadline=None,
-                    timer_remaining=0.0,
-                    version=Session.version + 1,
-                )
-            ).rowcount
-            orm.commit()
-            if not won:
-                continue
-            session = orm.get(Session, session_id)
-            orm.refresh(session)
-            emits.append(
-                Emit(
-                    "timer:expired",
-                    {"step_index": session.step_index, "deadline_ms": round(deadline * 1000)},
-                    room_all(session_id),
-                )
-            )
-            advance = session.auto_advance and session.status == "running" and session.turn_order is None
-            if advance and session.step_index + 1 < len(method_of(session).steps):
-                emits.extend(open_step(orm, session, session.step_index + 1, now))
-                store_timer(session, timer_of(session).start(now))
-                touch(session, now)
-                orm.commit()
-            emits.append(state_emit(orm, session, now))
+    for session_id, deadline in due:
+        emits.extend(_expire(session_id, deadline, now))
     return emits
+
+
+def _expire(session_id: str, deadline: float, now: float) -> list[Emit]:
+    with db.session(write=True) as orm:
+        try:
+            session = lock(orm, session_id)
+        except RuleViolation:
+            return []  # deleted meanwhile
+        if session.timer_state != "running" or session.timer_deadline != deadline:
+            return []  # another process (or the facilitator) was first
+        store_timer(session, timer_of(session).expire())
+        emits = [
+            Emit(
+                "timer:expired",
+                {"step_index": session.step_index, "deadline_ms": round(deadline * 1000)},
+                room_all(session_id),
+            )
+        ]
+        advance = session.auto_advance and session.status == "running" and session.turn_order is None
+        if advance and session.step_index + 1 < len(method_of(session).steps):
+            emits.extend(open_step(orm, session, session.step_index + 1, now))
+            store_timer(session, timer_of(session).start(now))
+            session.control += 1  # the step moved: controls sent for the old one are stale
+        touch(session, now)
+        orm.commit()
+        emits.append(state_emit(orm, session, now))
+        return emits

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .. import cards
 from .. import session as rules
-from ..decks import Deck
+from ..decks import Deck, deck_from_data
 from ..methods import Method
 from ..models import Connection, Contribution, Mark, Participant, Session, StepVisit
 from .base import Emit, Outcome, cfg, connected_ids, method_of, room_all, room_person, timer_of, to_ms
@@ -28,6 +28,8 @@ def state_view(orm, session: Session, now: float) -> dict:
         )
     return {
         "version": session.version,
+        # Facilitator controls send this back; one sent for an older count is refused as stale.
+        "control": session.control,
         "server_now_ms": round(now * 1000),
         "session": {
             "id": session.id,
@@ -222,8 +224,23 @@ def decks() -> dict[str, Deck]:
     return current_app.extensions.get("intervisie_decks", {})
 
 
+_kept_decks: dict[str, Deck] = {}
+
+
 def deck_of(session: Session) -> Deck | None:
-    """The session's deck, or None for a session without cards (or whose deck is no longer installed)."""
+    """The session's deck as it was when the session was created; None for a session without cards.
+
+    The deck is kept with the session (``Session.deck``), so replacing a deck
+    file never leaves hands or the pile with cards that no longer exist.
+    Sessions from before that fall back to the installed deck of that id.
+    """
+    if session.deck:
+        deck = _kept_decks.get(session.id)
+        if deck is None:
+            if len(_kept_decks) > 1000:
+                _kept_decks.clear()
+            deck = _kept_decks[session.id] = deck_from_data(session.deck)
+        return deck
     deck_id = session.deck_id or method_of(session).deck
     return decks().get(deck_id) if deck_id else None
 

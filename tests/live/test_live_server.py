@@ -16,6 +16,7 @@ import uuid
 import pytest
 import socketio
 
+from tests.conftest import CONTROLS
 from tests.support import LiveServer
 
 pytestmark = [
@@ -56,9 +57,19 @@ class Client:
         return self
 
     def call(self, event: str, **payload) -> dict:
+        """Send and wait for the ack; a facilitator control acts on the newest state this client has."""
+        if event in CONTROLS and "control" not in payload:
+            payload["control"] = self.control()
         ack = self.io.call(event, payload, timeout=10)
         assert ack["ok"], (event, ack)
         return ack
+
+    def control(self) -> int:
+        """The ``control`` count of the newest state this client received (docs/protocol.md)."""
+        states = [data for name, data in self.events if name == "session:state"]
+        if self.snapshot is not None:
+            states.insert(0, self.snapshot)
+        return max(states, key=lambda s: s["version"])["control"]
 
     def join(self, code: str, name: str) -> Client:
         ack = self.call("session:join", code=code, name=name)
