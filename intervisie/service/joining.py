@@ -50,7 +50,7 @@ def create_session(payload: dict, now: float | None = None) -> dict:
     overrides = rules.check_step_minutes(method, payload.get("step_minutes"))
     deck, card_state = cards.initial_cards(method, payload.get("deck_id"))
     facilitator_key, screen_key, token = new_secret(), new_secret(), new_secret()
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         from ..records import carry_over  # the record needs this module; imported late
 
         follow_up_of, carried_actions = carry_over(orm, payload)
