@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
-from datetime import UTC, datetime
+import unicodedata
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, format_interval, format_time
 from flask import current_app
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 
 from . import i18n
@@ -27,12 +32,52 @@ SCHEMA_VERSION = 1
 # Kinds with a section of their own; the step lists leave them out so nothing shows twice.
 SECTION_KINDS = ("case", "takeaway", "action", "learned")
 ACTION_FIELDS = ("who", "when", "measure")
-# DejaVu Sans ships with the package (its licence is beside it), so every machine prints Dutch right.
+# DejaVu Sans ships with the package (its licence is beside it), so every machine prints Dutch right;
+# Noto Emoji (monochrome, SIL OFL) prints the emoji DejaVu lacks.
 FONT_DIR = os.environ.get("INTERVISIE_FONT_DIR") or os.path.join(os.path.dirname(__file__), "fonts")
+# A character no bundled font has is printed as this, never left out.
+PLACEHOLDER = "\ufffd"
+# The most text (characters, all fields together) a PDF is made of: about 250 A4 pages, a few
+# seconds of work. Larger records are refused with ``record_too_large``; Markdown and JSON have no cap.
+PDF_MAX_CHARS = 400_000
+# Dates and times as the reader writes them: "29 november 2026", "29 November 2026", 14:05.
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 
 
 def label(lang: str, key: str, **params) -> str:
     return i18n.translate(lang, f"record.{key}", **params)
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode: a surrogate pair joined, a lone surrogate shown as \ufffd."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid(value):
+    """A record with every string valid Unicode, so every format can encode it, whatever was stored."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {valid_text(k) if isinstance(k, str) else k: _valid(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid(v) for v in value]
+    return value
+
+
+def text_size(value) -> int:
+    """How many characters of text a record holds, all fields together."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(text_size(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(text_size(v) for v in value)
+    return 0
 
 
 def zone(name) -> ZoneInfo:
@@ -191,7 +236,7 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
     balance = quadrant_balance_section(session, lang, helped)
     if balance is not None:
         record["quadrant_balance"] = balance
-    return record
+    return _valid(record)
 
 
 def quadrant_balance_section(session: Session, lang: str, helped: list[str]) -> list[dict] | None:
@@ -218,18 +263,41 @@ def quadrant_balance_section(session: Session, lang: str, helped: list[str]) -> 
 # --- writing -----------------------------------------------------------------------------
 
 
-def blocks(record: dict) -> list[tuple]:
-    """The record as a neutral list of layout blocks that both Markdown and PDF render."""
+def _same(text: str) -> str:
+    return text
+
+
+def when_text(session: dict, lang: str) -> str:
+    """The day, and the times if it ran, written out in ``lang`` ("29 november 2026, 14:05–15:30")."""
+    locale = LOCALES[lang]
+    when = format_date(date.fromisoformat(session["date"]), format="long", locale=locale)
+    if session["started_at"]:
+        # The stored times are already in the reader's zone: format them as they are.
+        start = datetime.fromisoformat(session["started_at"]).replace(tzinfo=None)
+        if session["ended_at"]:
+            end = datetime.fromisoformat(session["ended_at"]).replace(tzinfo=None)
+            when += ", " + format_interval(start, end, "Hm", locale=locale)
+        else:
+            when += ", " + format_time(start, format="short", locale=locale)
+    return when
+
+
+def long_date(iso_date: str, lang: str) -> str:
+    return format_date(date.fromisoformat(iso_date), format="long", locale=LOCALES[i18n.pick(lang)])
+
+
+def blocks(record: dict, esc=_same) -> list[tuple]:
+    """The record as a neutral list of layout blocks that both Markdown and PDF render.
+
+    Every text that comes from people or from data (contributions, names, the
+    title, action details, method, step and quadrant names) passes through
+    ``esc``, so a format can make it print as written; our own labels do not.
+    """
     lang = record["lang"]
     s = record["session"]
     out: list[tuple] = [("title", label(lang, "title"))]
     if s["title"]:
-        out.append(("subtitle", s["title"]))
-    when = s["date"]
-    if s["started_at"]:
-        when += ", " + s["started_at"][11:16]
-        if s["ended_at"]:
-            when += "–" + s["ended_at"][11:16]
+        out.append(("subtitle", esc(s["title"])))
     duration = label(lang, "minutes_planned", planned=s["planned_minutes"])
     if s["actual_minutes"] is not None:
         duration = label(lang, "minutes_actual", actual=s["actual_minutes"]) + " (" + duration + ")"
@@ -237,8 +305,8 @@ def blocks(record: dict) -> list[tuple]:
         (
             "facts",
             [
-                (label(lang, "method"), s["method"]["name"]),
-                (label(lang, "date"), when),
+                (label(lang, "method"), esc(s["method"]["name"])),
+                (label(lang, "date"), when_text(s, lang)),
                 (label(lang, "duration"), duration),
                 (label(lang, "names"), label(lang, "names_yes" if record["names_included"] else "names_no")),
             ],
@@ -248,20 +316,20 @@ def blocks(record: dict) -> list[tuple]:
     out.append(("heading", label(lang, "case")))
     case = record["case"]
     if case.get("author"):
-        out.append(("note", label(lang, "case_by", name=case["author"])))
-    out.append(("text", case["text"] or label(lang, "empty")))
+        out.append(("note", label(lang, "case_by", name=esc(case["author"]))))
+    out.append(("text", esc(case["text"]) if case["text"] else label(lang, "empty")))
     if case["edited"]:
         out.append(("note", label(lang, "case_edited")))
 
     out.append(("heading", label(lang, "steps")))
     for step in record["steps"]:
-        out.append(("subheading", f"{step['index'] + 1}. {step['name']}"))
+        out.append(("subheading", f"{step['index'] + 1}. {esc(step['name'])}"))
         timing = label(lang, "step_planned", planned=step["planned_minutes"])
         if step["actual_minutes"] is not None:
             timing += " · " + label(lang, "step_actual", actual=step["actual_minutes"])
         out.append(("note", timing))
         for c in step["contributions"]:
-            out.append(("item", _line(lang, c), []))
+            out.append(("item", _line(lang, c, esc), []))
 
     sections = (
         ("takeaways", record["takeaways"]),
@@ -273,13 +341,13 @@ def blocks(record: dict) -> list[tuple]:
         if not items:
             out.append(("note", label(lang, "none")))
         for c in items:
-            extra = [f"{label(lang, 'action_' + k)}: {c[k]}" for k in ACTION_FIELDS if c.get(k)]
-            out.append(("item", _by(c["text"], c.get("author")), extra))
+            extra = [f"{label(lang, 'action_' + k)}: {esc(c[k])}" for k in ACTION_FIELDS if c.get(k)]
+            out.append(("item", _by(esc(c["text"]), esc(c["author"]) if c.get("author") else None), extra))
 
     if record.get("quadrant_balance"):
         out.append(("heading", label(lang, "quadrant_balance")))
         for row in record["quadrant_balance"]:
-            out.append(("item", label(lang, "quadrant_line", **row), []))
+            out.append(("item", label(lang, "quadrant_line", **{**row, "name": esc(row["name"])}), []))
     return out
 
 
@@ -287,24 +355,56 @@ def _by(text: str, author: str | None) -> str:
     return f"{author}: {text}" if author else text
 
 
-def _line(lang: str, c: dict) -> str:
+def _line(lang: str, c: dict, esc=_same) -> str:
     """One contribution: its kind, text, author if chosen, and the case bringer's marks."""
     kind = label(lang, "kind." + c["kind"])
-    text = f"{kind} ({c['author']}): {c['text']}" if c.get("author") else f"{kind}: {c['text']}"
+    text = esc(c["text"])
+    text = f"{kind} ({esc(c['author'])}): {text}" if c.get("author") else f"{kind}: {text}"
     if c.get("marks"):
         text += " [" + ", ".join(label(lang, "mark." + m) for m in c["marks"]) + "]"
     return text
 
 
 def to_json(record: dict) -> bytes:
+    """The record as is: JSON escapes what it must, and the record holds valid Unicode only."""
     return json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
 
 
+# --- Markdown ----------------------------------------------------------------------------
+
+# Anywhere in a line: emphasis, code, links and images, raw HTML and autolinks, strikethrough,
+# table cells, and a backslash that would escape what follows. "&" only where it starts an
+# entity (&amp; &#233;): elsewhere it prints as typed.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~])|&(?=#?[0-9A-Za-z]+;)")
+# At the start of a line (after any indentation): headings, lists, setext underlines, and ordered lists.
+_MD_LINE_START = re.compile(r"^([#+=-])|^(\d{1,9})([.)])")
+
+
+def md_escape(text: str) -> str:
+    """User text that a Markdown reader shows as written, and that reads as plain text too.
+
+    Every character that could make structure is backslash-escaped (CommonMark
+    lets any ASCII punctuation be escaped): ``## Acties`` on a line of its own
+    stays text, ``<b>`` stays text. Leading spaces become no-break spaces, so
+    indentation cannot turn text into a code block.
+    """
+    lines = []
+    for line in text.split("\n"):
+        body = line.lstrip(" \t")
+        indent = line[: len(line) - len(body)].replace("\t", "    ").replace(" ", "\u00a0")
+        body = _MD_INLINE.sub(lambda m: "\\" + m.group(0), body)
+        body = _MD_LINE_START.sub(
+            lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), body
+        )
+        lines.append(indent + body)
+    return "\n".join(lines)
+
+
 def to_markdown(record: dict) -> bytes:
-    """Markdown that reads as plain text too: no tables, no HTML."""
+    """Markdown that reads as plain text too: no tables, no HTML, and user text escaped."""
     lines: list[str] = []
     previous = None
-    for block in blocks(record):
+    for block in blocks(record, md_escape):
         kind, value = block[0], block[1]
         if lines and not (kind == previous == "item"):
             lines.append("")
@@ -312,26 +412,51 @@ def to_markdown(record: dict) -> bytes:
         if kind == "title":
             lines.append(f"# {value}")
         elif kind == "facts":
-            lines += [f"- {name}: {text}" for name, text in value]
+            lines += [f"- {name}: {' '.join(text.split())}" for name, text in value]
         elif kind == "heading":
             lines.append(f"## {value}")
         elif kind == "subheading":
-            lines.append(f"### {value}")
+            lines.append(f"### {' '.join(value.split())}")
         elif kind == "note":
-            lines.append(f"_{value}_")
+            lines.append(f"_{' '.join(value.split())}_")
         elif kind == "item":
             # Two trailing spaces keep a line break inside a paragraph or list item.
-            lines.append("- " + "  \n  ".join([*value.split("\n"), *block[2]]))
+            parts = [line for part in [value, *block[2]] for line in part.split("\n")]
+            lines.append("- " + "  \n  ".join(parts))
         else:
             lines.append("  \n".join(value.split("\n")))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def to_pdf(record: dict) -> bytes:
-    """A printable A4 record in DejaVu Sans, embedded so ë, é, ï and € print as typed."""
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
+# --- PDF ---------------------------------------------------------------------------------
 
+
+def _printable(text: str, covered: frozenset[int]) -> str:
+    """``text`` with every character a bundled font has; any other shows as PLACEHOLDER.
+
+    Invisible characters (joiners, variation selectors, other format and
+    control characters) are left out, odd spaces become plain ones, and
+    paragraph or line separators become line breaks.
+    """
+    if covered.issuperset(map(ord, text.replace("\n", ""))):
+        return text
+    out = []
+    for char in text:
+        if char == "\n" or ord(char) in covered:
+            out.append(char)
+            continue
+        category = unicodedata.category(char)
+        if category == "Zs" or char == "\t":
+            out.append(" ")
+        elif category in ("Zl", "Zp"):
+            out.append("\n")
+        elif category not in ("Cf", "Cc"):
+            out.append(PLACEHOLDER)
+    return "".join(out)
+
+
+def to_pdf(record: dict) -> bytes:
+    """A printable A4 record in DejaVu Sans, embedded so ë, é, ï and € print as typed, emoji in Noto Emoji."""
     lang = record["lang"]
 
     class RecordPDF(FPDF):
@@ -346,17 +471,34 @@ def to_pdf(record: dict) -> bytes:
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_font("DejaVu", "", os.path.join(FONT_DIR, "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
+    pdf.add_font("NotoEmoji", "", os.path.join(FONT_DIR, "NotoEmoji-Regular.ttf"))
+    regular, bold = frozenset(pdf.fonts["dejavu"].cmap), frozenset(pdf.fonts["dejavuB"].cmap)
+    covered = regular | bold | frozenset(pdf.fonts["notoemoji"].cmap)
     pdf.set_title(label(lang, "title"))
     pdf.set_lang(lang)
     pdf.set_creator("Intervisie")
     pdf.add_page()
     down = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
+    def fit(text: str, style: str = "") -> str:
+        """Text ready to print in the current font: fallback fonts only where the text needs them."""
+        text = _printable(text, covered)
+        own = bold if "B" in style else regular
+        # The fallback path lays out character by character: several times slower, so only when needed.
+        pdf.set_fallback_fonts(
+            [] if own.issuperset(map(ord, text.replace("\n", ""))) else ["DejaVu", "NotoEmoji"],
+            exact_match=False,
+        )
+        return text
+
+    def paragraph(width: float, height: float, text: str, style: str = ""):
+        pdf.multi_cell(width, height, fit(text, style), align="L", **down)
+
     def write(text: str, size: float, style: str = "", gap: float = 1.5, colour: int = 0, indent: float = 0):
         pdf.set_font("DejaVu", style, size)
         pdf.set_text_color(colour)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(pdf.epw - indent, size * 0.5, text, **down)
+        paragraph(pdf.epw - indent, size * 0.5, text, style)
         pdf.ln(gap)
 
     for block in blocks(record):
@@ -369,9 +511,9 @@ def to_pdf(record: dict) -> bytes:
             for name, text in value:
                 pdf.set_font("DejaVu", "B", 10)
                 pdf.set_text_color(0)
-                pdf.cell(34, 5.5, name)
+                pdf.cell(34, 5.5, fit(name, "B"))
                 pdf.set_font("DejaVu", "", 10)
-                pdf.multi_cell(pdf.epw - 34, 5.5, text, **down)
+                paragraph(pdf.epw - 34, 5.5, text)
             pdf.ln(3)
         elif kind == "heading":
             if pdf.get_y() > pdf.page_break_trigger - 30:
@@ -393,7 +535,9 @@ def to_pdf(record: dict) -> bytes:
         elif kind == "item":
             pdf.set_font("DejaVu", "", 10)
             pdf.set_text_color(0)
+            pdf.set_fallback_fonts([])
             pdf.cell(5, 5, "•")
-            pdf.multi_cell(pdf.epw - 5, 5, "\n".join([value, *block[2]]), **down)
+            paragraph(pdf.epw - 5, 5, "\n".join([value, *block[2]]))
             pdf.ln(1)
+    pdf.set_fallback_fonts([])  # the footer of the last page is written at output
     return bytes(pdf.output())

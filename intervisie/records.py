@@ -13,12 +13,14 @@ import io
 import re
 import time
 
+from babel.numbers import format_decimal
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from . import export, i18n, retention
 from .db import db
 from .models import Participant, Session
+from .offload import run_off_loop
 from .service import digest, method_of
 from .session import RuleViolation, clean_text, normalise_code
 
@@ -31,7 +33,7 @@ WRITERS = {
 }
 CASE_MAX_LENGTH = 6000
 # A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class Refused(Exception):
@@ -134,13 +136,20 @@ def _download(body: bytes, content_type: str, filename: str) -> Response:
 
 @bp.route("/api/sessions/<code>/record.<any(md, pdf, json):fmt>", methods=["GET", "POST"])
 def download_record(code: str, fmt: str):
-    """The session record as Markdown, PDF or JSON; people's names only with names=true."""
+    """The session record as Markdown, PDF or JSON; people's names only with names=true.
+
+    The database is read here (quick); the file is written off the event loop,
+    so a long record never holds up the other sessions. A PDF of more than
+    ``export.PDF_MAX_CHARS`` characters is refused with 413 ``record_too_large``.
+    """
     with db.session() as orm:
         session, _person, lang = _load(orm, code, may_export, "record_forbidden")
         record = export.build_record(orm, session, lang=lang, names=_flag("names"), tz=_param("tz"))
+    if fmt == "pdf" and export.text_size(record) > export.PDF_MAX_CHARS:
+        raise Refused("record_too_large", 413, lang, limit=format_decimal(export.PDF_MAX_CHARS, locale=lang))
     content_type, write = WRITERS[fmt]
     filename = f"{export.label(lang, 'filename')}-{record['session']['date']}.{fmt}"
-    return _download(write(record), content_type, filename)
+    return _download(run_off_loop(write, record), content_type, filename)
 
 
 def _case_view(orm, session: Session) -> dict:
@@ -191,9 +200,22 @@ def attended_minutes(person: Participant, session: Session, now: float) -> int:
 
 
 def safe_cell(value) -> str:
-    """Keep a spreadsheet from running a cell as a formula."""
-    text = str(value)
+    """A cell as written, valid Unicode, that a spreadsheet never runs as a formula."""
+    text = export.valid_text(str(value))
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def attendance_csv(lang: str, day: str, rows: list[tuple[str, int]]) -> bytes:
+    """The attendance list as CSV: a header, then name, date written out, minutes per person."""
+    out = io.StringIO()
+    # Dutch spreadsheet programs split columns on semicolons, English ones on commas.
+    writer = csv.writer(out, delimiter=";" if lang == "nl" else ",", lineterminator="\r\n")
+    writer.writerow([safe_cell(export.label(lang, f"attendance.{k}")) for k in ("name", "date", "minutes")])
+    written_day = export.long_date(day, lang)
+    for name, minutes in rows:
+        writer.writerow([safe_cell(name), safe_cell(written_day), minutes])
+    # The byte-order mark makes spreadsheet programs read the names as UTF-8.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 @bp.route("/api/sessions/<code>/attendance.csv", methods=["GET", "POST"])
@@ -203,17 +225,10 @@ def attendance(code: str):
         session, _person, lang = _load(orm, code, _is_facilitator, "facilitator_only")
         now = time.time()
         day = export.session_date(session, export.zone(_param("tz")))
-        out = io.StringIO()
-        # Dutch spreadsheet programs split columns on semicolons, English ones on commas.
-        writer = csv.writer(out, delimiter=";" if lang == "nl" else ",", lineterminator="\r\n")
-        writer.writerow(
-            [safe_cell(export.label(lang, f"attendance.{k}")) for k in ("name", "date", "minutes")]
-        )
-        for person in session.participants:
-            writer.writerow([safe_cell(person.name), day, attended_minutes(person, session, now)])
+        rows = [(person.name, attended_minutes(person, session, now)) for person in session.participants]
     filename = f"{export.label(lang, 'attendance_filename')}-{day}.csv"
-    # The byte-order mark makes spreadsheet programs read the names as UTF-8.
-    return _download(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", filename)
+    body = run_off_loop(attendance_csv, lang, day, rows)
+    return _download(body, "text/csv; charset=utf-8", filename)
 
 
 # --- deleting ----------------------------------------------------------------------------

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
+from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jsonschema
 import pytest
+from markdown_it import MarkdownIt
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intervisie import export
 from intervisie.db import db
-from intervisie.models import Contribution, Mark, Session
+from intervisie.models import Contribution, Mark, Participant, Session
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "record-schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(
@@ -313,6 +318,213 @@ def test_line_breaks_survive_in_markdown_and_pdf(app, played):
         orm.commit()
         record = export.build_record(orm, session, lang="nl")
     text = export.to_markdown(record).decode()
-    assert "Regel één  \nRegel twee  \n# geen kop" in text
+    assert "Regel één  \nRegel twee  \n\\# geen kop" in text
     assert "\r" not in text
     assert export.to_pdf(record).startswith(b"%PDF")
+
+
+# --- exactly what people wrote, nothing more -------------------------------------------------
+
+# Everything Markdown (CommonMark, and GitHub's tables and strikethrough) or HTML could act on.
+HOSTILE = (
+    "Eerste regel\n## Acties\n<b>vet</b> <script>alert(1)</script> &amp; &#233; *ster* _lig_ `code`\n"
+    "[link](https://example.org) ![beeld](x.png) ~~weg~~ | a | b |\n|---|---|\n1. genummerd\n2) ook\n"
+    "- lijst\n+ plus\n> citaat\n    ingesprongen\n---\n===\n```\n~~~\n\\*schuin\\* en een slash \\"
+)
+ONE_LINE = "*Zoë* <i>🌻</i> # [x](y) _z_ `c` & &lt;"
+
+
+def set_hostile_texts(app, code: str) -> None:
+    """Hostile text in every field a person writes: title, case, contributions, names, action details."""
+    with app.app_context(), db.session() as orm:
+        session = orm.scalar(select(Session).where(Session.code == code))
+        session.title = ONE_LINE
+        session.record_case = HOSTILE
+        orm.execute(update(Participant).where(Participant.session_id == session.id).values(name=ONE_LINE))
+        for c in orm.scalars(select(Contribution).where(Contribution.session_id == session.id)):
+            c.text = HOSTILE
+            if c.kind == "action":
+                c.details = {"who": ONE_LINE, "when": "## morgen", "measure": "<u>" + HOSTILE}
+        orm.commit()
+
+
+class Rendered(HTMLParser):
+    """The HTML a CommonMark reader makes of a Markdown file: its tags, headings and visible text."""
+
+    def __init__(self, markdown: str):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.headings, self.text, self._heading = set(), [], [], None
+        parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+        self.feed(parser.render(markdown))
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self._heading = []
+        if tag == "br":
+            self.text.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag.startswith("h") and tag[1:].isdigit() and self._heading is not None:
+            self.headings.append((tag, "".join(self._heading)))
+            self._heading = None
+        if tag in ("p", "li"):
+            self.text.append("\n")
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._heading is not None:
+            self._heading.append(data)
+
+    @property
+    def lines(self) -> list[str]:
+        return [" ".join(line.split()) for line in "".join(self.text).split("\n")]
+
+
+def test_markdown_shows_user_text_as_written_and_makes_no_structure_of_it(app, client, played):
+    honest = download(client, played.code, "md", played.facilitator.token, names="true").data.decode()
+    set_hostile_texts(app, played.code)
+
+    response = download(client, played.code, "md", played.facilitator.token, names="true")
+
+    assert response.status_code == 200
+    hostile, plain = Rendered(response.data.decode()), Rendered(honest)
+    # The same headings as an honest record: the title, our sections and the steps, nothing from people.
+    assert hostile.headings == plain.headings
+    assert [h for h in hostile.headings if h[1] == "Acties"] == [("h2", "Acties")]
+    # No tag that people wrote or that their punctuation would make: no HTML, emphasis, code, links, lists.
+    assert hostile.tags <= {"h1", "h2", "h3", "p", "ul", "li", "em", "br"}, hostile.tags
+    # Every line of what people wrote comes out as written, character for character.
+    lines = hostile.lines
+    for written in HOSTILE.split("\n"):
+        assert " ".join(written.split()) in lines, written
+    assert f"Vraag ({' '.join(ONE_LINE.split())}): Eerste regel" in lines
+    assert "Wanneer: ## morgen" in lines
+    assert any(line.endswith(f"Wie: {ONE_LINE}") or line == f"Wie: {ONE_LINE}" for line in lines)
+    assert ONE_LINE in lines  # the title
+
+
+def test_markdown_escape_leaves_ordinary_text_alone():
+    assert export.md_escape("Plan een één-op-één gesprek (vóór vrijdag), 3 dingen: a + b = c!") == (
+        "Plan een één-op-één gesprek (vóór vrijdag), 3 dingen: a + b = c!"
+    )
+    assert export.md_escape("Jan & Piet") == "Jan & Piet"
+    assert export.md_escape("## Acties") == "\\## Acties"
+    assert export.md_escape("12. punt\n  - lijst") == "12\\. punt\n\u00a0\u00a0\\- lijst"
+
+
+def test_json_carries_user_text_exactly(app, client, played):
+    set_hostile_texts(app, played.code)
+
+    response = download(client, played.code, "json", played.facilitator.token, names="true")
+
+    record = json.loads(response.data)
+    VALIDATOR.validate(record)
+    assert record["case"] == {"text": HOSTILE, "edited": True, "author": ONE_LINE}
+    assert record["session"]["title"] == ONE_LINE
+    assert record["actions"][0]["measure"] == "<u>" + HOSTILE
+
+
+def pdf_fonts(data: bytes) -> set[str]:
+    reader = PdfReader(io.BytesIO(data))
+    return {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].get_object().values()
+    }
+
+
+def page_contents(data: bytes) -> bytes:
+    return b"".join(page.get_contents().get_data() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_pdf_prints_emoji_and_symbols_and_shows_what_no_font_has(app, client, played, caplog):
+    with app.app_context(), db.session() as orm:
+        session = orm.scalar(select(Session).where(Session.code == played.code))
+        orm.execute(
+            update(Participant)
+            .where(Participant.session_id == session.id, Participant.name == "Ayla")
+            .values(name="Zoë 🌻")
+        )
+        bram_question = orm.scalar(select(Contribution).where(Contribution.text == QUESTION))
+        bram_question.text = "🚀👍 Goed gedaan ★ ✓ ❤️ 漢"
+        action = orm.scalar(select(Contribution).where(Contribution.kind == "action"))
+        action.details = {**DETAILS, "who": "ik 🙂"}
+        orm.commit()
+
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        response = download(client, played.code, "pdf", played.facilitator.token, names="true")
+
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "Ingebracht door Zoë 🌻" in text
+    assert "Vraag (Bram): 🚀👍 Goed gedaan ★ ✓ ❤" in text
+    assert "Wie: ik 🙂" in text
+    # No bundled font has 漢: it shows as a visible placeholder, and fpdf2 never had to drop a glyph.
+    assert "❤\ufe0f \ufffd" in text or "❤ \ufffd" in text
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
+    fonts = pdf_fonts(response.data)
+    assert any("NotoEmoji" in f for f in fonts) and any("DejaVuSans" in f for f in fonts), fonts
+
+
+def test_pdf_paragraphs_are_left_aligned(app, client, played):
+    with app.app_context(), db.session() as orm:
+        orm.execute(update(Session).where(Session.code == played.code).values(record_case=CASE * 6))
+        orm.commit()
+
+    response = download(client, played.code, "pdf", played.facilitator.token)
+
+    # Justified lines are drawn as TJ arrays with a spacing number between the words; left-aligned ones are not.
+    assert not re.search(rb"\) ?-?\d+(\.\d+)? ?\(", page_contents(response.data))
+
+
+def test_dates_are_written_out_in_the_readers_language(app, client, played):
+    zone = ZoneInfo("Europe/Amsterdam")
+    start = datetime(2026, 11, 29, 14, 5, tzinfo=zone).timestamp()
+    with app.app_context(), db.session() as orm:
+        orm.execute(
+            update(Session)
+            .where(Session.code == played.code)
+            .values(started_at=start, ended_at=start + 85 * 60, created_at=start - 600)
+        )
+        orm.commit()
+    token = played.facilitator.token
+
+    nl = download(client, played.code, "md", token, tz="Europe/Amsterdam").data.decode()
+    en = download(client, played.code, "md", token, tz="Europe/Amsterdam", lang="en").data.decode()
+    pdf = pdf_text(download(client, played.code, "pdf", token, tz="Europe/Amsterdam", lang="en").data)
+    record = download(client, played.code, "json", token, tz="Europe/Amsterdam").get_json()
+
+    assert "- Datum: 29 november 2026, 14:05–15:30" in nl
+    assert "- Date: 29 November 2026, 14:05–15:30" in en
+    assert "29 November 2026, 14:05–15:30" in pdf
+    assert record["session"]["date"] == "2026-11-29"  # JSON is for programs: ISO 8601
+    assert record["session"]["started_at"] == "2026-11-29T14:05:00+01:00"
+
+
+def test_a_lone_surrogate_in_stored_data_never_breaks_a_download(app, client, played):
+    with app.app_context(), db.session() as orm:
+        action = orm.scalar(select(Contribution).where(Contribution.kind == "action"))
+        action.details = {"who": "ik \ud83d", "when": "\udc00 morgen", "measure": "goed \ud83d\ude00"}
+        orm.commit()
+    token = played.facilitator.token
+
+    for fmt in ("json", "md", "pdf"):
+        response = download(client, played.code, fmt, token, names="1")
+        assert response.status_code == 200, (fmt, response.data[:300])
+    record = download(client, played.code, "json", token).get_json()
+    assert record["actions"][0]["who"] == "ik \ufffd"
+    assert record["actions"][0]["when"] == "\ufffd morgen"
+    assert record["actions"][0]["measure"] == "goed 😀"  # a split pair is joined again
+    assert "Wie: ik \ufffd" in download(client, played.code, "md", token).data.decode()
+    assert "Wie: ik \ufffd" in pdf_text(download(client, played.code, "pdf", token).data)
+    attendance = client.post(
+        f"/api/sessions/{played.code}/attendance.csv", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert attendance.status_code == 200
+
+
+def test_valid_text_repairs_only_what_is_broken():
+    assert export.valid_text("Zoë 🌻") == "Zoë 🌻"
+    assert export.valid_text("a\ud83db") == "a\ufffdb"
+    assert export.valid_text("\ud83d\ude80") == "🚀"

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
+from intervisie import export
 from intervisie.db import db
 from intervisie.models import Connection, Contribution, Mark, Participant, Session, StepVisit
+from intervisie.offload import run_off_loop
 from intervisie.records import attended_minutes, safe_cell
 from tests.conftest import Group, Person
 from tests.test_export import ACTION, DETAILS, HIDDEN, added, download, play_session
@@ -135,7 +140,7 @@ def test_attendance_minutes_from_joining_to_end_or_leaving(app, client, group):
             delimiter=";",
         )
     )
-    assert rows[1][1] == "1970-01-12" and rows[1][2] == "90"
+    assert rows[1][1] == "12 januari 1970" and rows[1][2] == "90"
 
 
 def test_attendance_cells_cannot_run_as_formulas(app, client):
@@ -151,6 +156,63 @@ def test_attendance_cells_cannot_run_as_formulas(app, client):
     assert rows[0] == ["Name", "Date", "Duration (minutes)"]
     assert [r[0] for r in rows[4:]] == ["'=HYPERLINK(1)", "'+31 6", "'-min", "'@SUM(A1)"]
     assert safe_cell("\tx") == "'\tx" and safe_cell("\rx") == "'\rx" and safe_cell("Ayla") == "Ayla"
+    assert safe_cell("\nx") == "'\nx" and safe_cell("ik \ud83d") == "ik \ufffd"
+
+
+def test_attendance_carries_names_exactly_with_the_date_written_out(app, client):
+    group = Group(app, client, participants=1)
+    names = ['Zoë 🌻 "de" Vries; jr.', "Anne, Marie", "<b>Sem</b> *x*"]
+    for name in names:
+        Person(app, name).ok("session:join", code=group.code, name=name)
+    with db.session() as orm:
+        session = orm.scalar(select(Session).where(Session.code == group.code))
+        session.created_at = datetime(2026, 11, 29, 12, tzinfo=ZoneInfo("Europe/Amsterdam")).timestamp()
+        orm.commit()
+    for lang, delimiter, day in (("nl", ";", "29 november 2026"), ("en", ",", "29 November 2026")):
+        response = client.post(
+            f"/api/sessions/{group.code}/attendance.csv",
+            headers=bearer(group.facilitator.token),
+            data={"lang": lang, "tz": "Europe/Amsterdam"},
+        )
+        assert response.data.startswith("\ufeff".encode())
+        rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=delimiter))
+        assert [r[0] for r in rows[4:]] == names  # after Fien, Ayla and Bram
+        assert {r[1] for r in rows[1:]} == {day}
+        assert all(len(r) == 3 for r in rows)
+
+
+# --- size cap ----------------------------------------------------------------------------
+
+
+def test_a_record_too_large_for_a_pdf_is_refused_in_the_readers_language(client, group, monkeypatch):
+    play_session(group)
+    monkeypatch.setattr(export, "PDF_MAX_CHARS", 500)
+    token = group.facilitator.token
+
+    message = refusal(download(client, group.code, "pdf", token), 413, "record_too_large")
+    assert message.startswith("Dit verslag is te groot voor een PDF: meer dan 500 tekens")
+    message = refusal(download(client, group.code, "pdf", token, lang="en"), 413, "record_too_large")
+    assert message.startswith("This record is too large for a PDF: more than 500 characters")
+    assert download(client, group.code, "md", token).status_code == 200
+    assert download(client, group.code, "json", token).status_code == 200
+    monkeypatch.setattr(export, "PDF_MAX_CHARS", 400_000)
+    assert download(client, group.code, "pdf", token).status_code == 200
+
+
+def test_the_cap_is_written_with_the_readers_digit_grouping(client, group, monkeypatch):
+    monkeypatch.setattr(export, "text_size", lambda record: export.PDF_MAX_CHARS + 1)
+    token = group.facilitator.token
+
+    assert "400.000" in refusal(download(client, group.code, "pdf", token), 413, "record_too_large")
+    assert "400,000" in refusal(
+        download(client, group.code, "pdf", token, lang="en"), 413, "record_too_large"
+    )
+
+
+def test_run_off_loop_calls_directly_outside_eventlet():
+    assert run_off_loop(sorted, [3, 1, 2]) == [1, 2, 3]
+    with pytest.raises(ZeroDivisionError):
+        run_off_loop(lambda: 1 / 0)
 
 
 # --- deleting at once --------------------------------------------------------------------

@@ -1,0 +1,43 @@
+"""Running CPU-heavy or blocking work off the event loop.
+
+Under eventlet every session shares one OS thread: a PDF that takes two
+seconds to lay out, or a C call that waits on a locked database, holds up
+every acknowledgement of every session meanwhile. ``run_off_loop`` hands
+such work to eventlet's pool of real OS threads (``eventlet.tpool``); the
+calling green thread waits without blocking the others. In threading mode a
+request already has its own thread, so the work simply runs where it is.
+
+What runs off the loop must not use eventlet's green primitives (green locks,
+sockets, Socket.IO emits, the app's shared database pool): gather the data on
+the request, hand plain values over, and act on the result back on the loop.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, has_app_context
+
+T = TypeVar("T")
+
+
+def on_eventlet_loop() -> bool:
+    """True in a monkey-patched eventlet process whose app runs in eventlet mode."""
+    if "eventlet" not in sys.modules:
+        return False
+    from eventlet import patcher
+
+    if not patcher.is_monkey_patched("thread"):
+        return False
+    return not has_app_context() or current_app.config.get("ASYNC_MODE") == "eventlet"
+
+
+def run_off_loop(fn: Callable[..., T], *args, **kwargs) -> T:
+    """``fn(*args, **kwargs)``, in a real OS thread under eventlet; its result, or its exception."""
+    if on_eventlet_loop():
+        from eventlet import tpool
+
+        return tpool.execute(fn, *args, **kwargs)
+    return fn(*args, **kwargs)
