@@ -35,9 +35,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["intervisie_methods"] = methods
     app.extensions["intervisie_decks"] = decks
 
-    if app.config["BEHIND_PROXY"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-
     db.init_app(app)
     if app.config["AUTO_MIGRATE"]:
         db.upgrade()
@@ -55,9 +52,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=10,
     )
+    if app.config["BEHIND_PROXY"]:
+        # Outside the Socket.IO middleware, so live connections see the client's address and host too.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
-    from . import events, records, views
+    from . import events, limits, records, transport, views
 
+    transport.apply(app, socketio.server)  # whole-message size limits, malformed packets answered
+    limits.init_app(app)
     events.register(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(records.bp)

@@ -10,6 +10,10 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
 class Config:
     """Defaults for a single embedded server: SQLite in the instance folder, eventlet."""
 
@@ -41,7 +45,30 @@ class Config:
     IDLE_SESSION_DAYS = int(os.environ.get("INTERVISIE_IDLE_SESSION_DAYS", "14"))
     MAX_TEXT_LENGTH = 2000
     MAX_NAME_LENGTH = 40
-    # Largest Socket.IO message accepted, in bytes: a contribution plus its envelope.
-    MAX_MESSAGE_BYTES = 16 * 1024
+    # Each of an action's details (who, by when, how you will know it worked).
+    MAX_DETAIL_LENGTH = 200
+    # Largest Socket.IO message accepted, in bytes, however it is framed: the largest valid payload in
+    # its worst encoding. A client whose JSON escapes everything but ASCII sends an emoji as a surrogate
+    # pair, "\ud83d\ude00": 12 bytes per character. contribution:add with an action is the largest:
+    #   text      2,000 characters x 12 bytes           = 24,000
+    #   details   3 x 200 characters x 12 bytes         =  7,200
+    #   envelope  42<ack id>["contribution:add",{...}]  ~    300 (keys, client_id of 64, kind); 1,024 kept
+    #   total                                             32,224 bytes
+    MAX_MESSAGE_BYTES = (MAX_TEXT_LENGTH + 3 * MAX_DETAIL_LENGTH) * 12 + 1024
+    # Limits (intervisie/limits.py): no single client, address or session takes more than its share.
+    # Per connection: Socket.IO packets a second, and the burst allowed above that.
+    EVENTS_PER_SECOND = _number("INTERVISIE_EVENTS_PER_SECOND", 10)
+    EVENT_BURST = _number("INTERVISIE_EVENT_BURST", 30)
+    # Refusals (beyond what time wears off) after which a connection is disconnected.
+    FLOOD_STRIKES = _number("INTERVISIE_FLOOD_STRIKES", 90)
+    # Per address (one NAT may hold a whole school: several rooms of 8, each with a screen and reloads).
+    CONNECTIONS_PER_ADDRESS = _number("INTERVISIE_CONNECTIONS_PER_ADDRESS", 100)
+    ADDRESS_EVENTS_PER_SECOND = _number("INTERVISIE_ADDRESS_EVENTS_PER_SECOND", 40)
+    ADDRESS_EVENT_BURST = _number("INTERVISIE_ADDRESS_EVENT_BURST", 200)
+    # Join codes looked up (session:join/watch/claim/resume, and any HTTP path with a code) a minute.
+    LOOKUPS_PER_ADDRESS_PER_MINUTE = _number("INTERVISIE_LOOKUPS_PER_ADDRESS_PER_MINUTE", 120)
+    # Per session: everyone in it together, so one busy session cannot starve the others.
+    SESSION_EVENTS_PER_SECOND = _number("INTERVISIE_SESSION_EVENTS_PER_SECOND", 30)
+    SESSION_EVENT_BURST = _number("INTERVISIE_SESSION_EVENT_BURST", 100)
     DEFAULT_LANGUAGE = "nl"
     LANGUAGES = ("nl", "en")

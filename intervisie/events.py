@@ -172,7 +172,9 @@ def _refuse(*_args):
 def register(app) -> None:
     """Attach the handlers to the Socket.IO server of ``app``, behind the limits of ``limits.py``."""
     global limiter
-    limiter = RateLimiter(app.config["EVENTS_PER_SECOND"], app.config["EVENT_BURST"], app.config["FLOOD_STRIKES"])
+    limiter = RateLimiter(
+        app.config["EVENTS_PER_SECOND"], app.config["EVENT_BURST"], app.config["FLOOD_STRIKES"]
+    )
     socketio.on_event("connect", _on_connect)
     socketio.on_event("disconnect", _on_disconnect)
     for name, action in ACTIONS.items():

@@ -18,7 +18,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from . import i18n, service
+from . import i18n, limits, service
 from .db import db
 from .models import Session
 from .session import RuleViolation, normalise_code
@@ -97,6 +97,26 @@ def _session_or_404(code: str) -> Session:
     if found is None:
         abort(404)
     return found
+
+
+@bp.before_app_request
+def limit_code_lookups():
+    """Every path with a join code is a look-up, counted per address as ``session:join`` is (limits.py).
+
+    Over the limit: 429, a translated page or JSON error; a 404 versus 200 no longer tells a guesser much.
+    """
+    if not (request.view_args and "code" in request.view_args):
+        return None
+    if limits.of(current_app).lookup_allowed(request.remote_addr):
+        return None
+    lang = page_language()
+    if request.path.startswith("/api/"):
+        response, _status = _api_error("rate_limited", lang, 429)
+    else:
+        response = Response(_render("too_many.html", skip_texts=NOT_FOR_PARTICIPANTS + ("ui.cards.",)))
+    response.status_code = 429
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 @bp.app_errorhandler(404)

@@ -1,0 +1,248 @@
+"""No single client or address takes more than its share of the server.
+
+Token buckets, kept in memory, per process:
+
+- **per connection**: every Socket.IO packet (``EVENTS_PER_SECOND``, bursts of
+  ``EVENT_BURST``);
+- **per address**: open connections (``CONNECTIONS_PER_ADDRESS``), packets of all
+  its connections together (``ADDRESS_EVENTS_PER_SECOND`` / ``ADDRESS_EVENT_BURST``),
+  and look-ups of a join code, over Socket.IO (``session:join``, ``session:watch``,
+  ``session:claim``, ``session:resume``) and HTTP (every page or API path with a
+  code) alike (``LOOKUPS_PER_ADDRESS_PER_MINUTE``);
+- **per session**: the packets of everyone in it (``SESSION_EVENTS_PER_SECOND`` /
+  ``SESSION_EVENT_BURST``), so one busy session cannot starve the others.
+
+The packet checks run in :class:`Guard`, before python-socketio decodes the
+packet's JSON or Flask builds a request context: a refusal costs a dictionary
+look-up and a short acknowledgement (``rate_limited``, in the language the
+connection last used, kept in memory), never database work. A connection
+refused far beyond its budget (``FLOOD_STRIKES`` refusals not worn off by time)
+is disconnected. The address is ``REMOTE_ADDR`` of the request that opened the
+connection (``request.remote_addr`` over HTTP); behind a proxy ``ProxyFix`` sets
+it from ``X-Forwarded-For`` (``INTERVISIE_BEHIND_PROXY``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+
+from socketio import packet as sio_packet
+
+from .i18n import translate
+
+OK, REFUSE, CUT = "ok", "refuse", "cut"
+
+# The acknowledgement id (and namespace) of an event packet, read without decoding its JSON.
+_EVENT_HEADER = re.compile(r"[25](?:\d{1,10}-)?(/[^,]{0,100},)?(\d{1,100})")
+
+
+class TokenBuckets:
+    """A token bucket per key: ``rate`` tokens a second up to ``burst``; one token per request.
+
+    Each refusal adds a strike; strikes wear off at ``rate`` a second. Past
+    ``strikes`` of them the key is far over its budget (:data:`CUT`).
+    """
+
+    def __init__(self, rate: float, burst: float, strikes: float | None = None):
+        self.rate, self.burst = float(rate), float(burst)
+        self.strikes = 3 * self.burst if strikes is None else float(strikes)
+        self.buckets: dict[object, list[float]] = {}  # key -> [tokens, last, strikes]
+        self.lock = threading.Lock()
+
+    def check(self, key, now: float | None = None, cost: float = 1.0) -> str:
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                if len(self.buckets) >= 10_000:
+                    self._sweep(now)
+                bucket = self.buckets[key] = [self.burst, now, 0.0]
+            tokens, last, strikes = bucket
+            gained = max(0.0, now - last) * self.rate
+            tokens, strikes = min(self.burst, tokens + gained), max(0.0, strikes - gained)
+            if tokens >= cost:
+                bucket[:] = [tokens - cost, now, strikes]
+                return OK
+            strikes += 1
+            bucket[:] = [tokens, now, strikes]
+            return CUT if strikes > self.strikes else REFUSE
+
+    def allow(self, key, now: float | None = None) -> bool:
+        return self.check(key, now) == OK
+
+    def forget(self, key) -> None:
+        with self.lock:
+            self.buckets.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        """Drop the buckets that have filled up again: they hold nothing a fresh one would not."""
+        for key, (tokens, last, strikes) in list(self.buckets.items()):
+            if tokens + (now - last) * self.rate >= self.burst and strikes <= (now - last) * self.rate:
+                del self.buckets[key]
+
+
+class RateLimiter(TokenBuckets):
+    """The per-connection bucket: ``rate`` events a second, bursts of ``burst``."""
+
+    def __init__(self, rate: float = 10.0, burst: float = 30.0, strikes: float | None = None):
+        super().__init__(rate, burst, strikes)
+
+
+class Limits:
+    """The buckets of one app, from its config."""
+
+    def __init__(self, config):
+        per_minute = config["LOOKUPS_PER_ADDRESS_PER_MINUTE"] / 60
+        self.addresses = TokenBuckets(config["ADDRESS_EVENTS_PER_SECOND"], config["ADDRESS_EVENT_BURST"])
+        self.sessions = TokenBuckets(config["SESSION_EVENTS_PER_SECOND"], config["SESSION_EVENT_BURST"])
+        self.lookups = TokenBuckets(per_minute, config["LOOKUPS_PER_ADDRESS_PER_MINUTE"])
+        self.max_connections = int(config["CONNECTIONS_PER_ADDRESS"])
+        self.connections: dict[str, int] = {}  # address -> open connections
+        self.lock = threading.Lock()
+
+    def open_connection(self, address: str) -> bool:
+        with self.lock:
+            count = self.connections.get(address, 0)
+            if count >= self.max_connections:
+                return False
+            self.connections[address] = count + 1
+            return True
+
+    def close_connection(self, address: str) -> None:
+        with self.lock:
+            count = self.connections.get(address, 0) - 1
+            if count > 0:
+                self.connections[address] = count
+            else:
+                self.connections.pop(address, None)
+
+    def lookup_allowed(self, address: str | None) -> bool:
+        """One look-up of a join code (HTTP or Socket.IO) from ``address``."""
+        return self.lookups.allow(address or "?")
+
+
+def of(app) -> Limits:
+    return app.extensions["intervisie_limits"]
+
+
+def init_app(app) -> Limits:
+    app.extensions["intervisie_limits"] = Limits(app.config)
+    return app.extensions["intervisie_limits"]
+
+
+def address_of(environ) -> str:
+    return (environ or {}).get("REMOTE_ADDR") or "?"
+
+
+class Guard:
+    """Counts every Socket.IO packet against its connection, address and session before it is decoded.
+
+    Installed on a ``socketio.Server`` by :meth:`install`; ``connection_limiter``
+    returns the per-connection buckets (looked up on each packet, so a test can
+    swap them), ``describe(sid)`` returns the connection's ``(lang, session_id)``
+    as far as it is known in memory.
+    """
+
+    def __init__(self, app, server, connection_limiter: Callable[[], TokenBuckets], describe):
+        self.limits, self.server = of(app), server
+        self.connection_limiter, self.describe = connection_limiter, describe
+        self.addresses: dict[str, str] = {}  # eio sid -> address, for connections counted per address
+        self.cut: set[str] = set()  # eio sids being disconnected: their packets are dropped unread
+
+    def install(self) -> None:
+        server, eio = self.server, self.server.eio
+        # The Flask-SocketIO test client calls these methods directly; real transports call what eio holds.
+        server._handle_eio_message = self._wrap_message(server._handle_eio_message)
+        eio.on("message", server._handle_eio_message)
+        eio.on("connect", self._wrap_connect(server._handle_eio_connect))
+        eio.on("disconnect", self._wrap_disconnect(server._handle_eio_disconnect))
+
+    def _wrap_connect(self, handle):
+        def on_connect(eio_sid, environ):
+            address = address_of(environ)
+            if not self.limits.open_connection(address):
+                return False  # engine.io refuses the connection
+            self.addresses[eio_sid] = address
+            return handle(eio_sid, environ)
+
+        return on_connect
+
+    def _wrap_disconnect(self, handle):
+        def on_disconnect(eio_sid, reason=None):
+            address = self.addresses.pop(eio_sid, None)
+            if address is not None:
+                self.limits.close_connection(address)
+            self.cut.discard(eio_sid)
+            self.connection_limiter().forget(eio_sid)
+            return handle(eio_sid, reason)
+
+        return on_disconnect
+
+    def _wrap_message(self, handle):
+        def on_message(eio_sid, data):
+            if eio_sid in self.cut:
+                return None
+            if isinstance(data, str) and data[:1] == "1":
+                return handle(eio_sid, data)  # leaving is always allowed
+            verdict, sid = self.verdict(eio_sid)
+            if verdict == OK:
+                return handle(eio_sid, data)
+            if verdict == CUT:
+                self.disconnect(eio_sid, sid)
+            else:
+                self.refuse(eio_sid, sid, data)
+            return None
+
+        return on_message
+
+    def verdict(self, eio_sid: str) -> tuple[str, str | None]:
+        now = time.monotonic()
+        sid = self.server.manager.sid_from_eio_sid(eio_sid, "/")
+        verdict = self.connection_limiter().check(eio_sid, now)
+        if verdict == OK:
+            environ = self.server.environ.get(eio_sid)
+            verdict = self.limits.addresses.check(address_of(environ), now)
+        if verdict == OK and sid is not None:
+            session_id = self.describe(sid)[1]
+            if session_id is not None:
+                verdict = self.limits.sessions.check(session_id, now)
+                if verdict == CUT:
+                    verdict = REFUSE  # the session is busy; this connection is not necessarily the cause
+        return verdict, sid
+
+    def refuse(self, eio_sid: str, sid: str | None, data) -> None:
+        """Answer a refused event that asked for an answer; anything else is dropped."""
+        header = _EVENT_HEADER.match(data[:256]) if isinstance(data, str) else None
+        if header is None or header.group(2) is None:
+            return
+        lang = self.describe(sid)[0] if sid else None
+        answer = {"ok": False, "error": "rate_limited", "message": translate(lang, "error.rate_limited")}
+        namespace = header.group(1)[:-1] if header.group(1) else "/"
+        self.server._send_packet(
+            eio_sid,
+            self.server.packet_class(
+                sio_packet.ACK, namespace=namespace, id=int(header.group(2)), data=[answer]
+            ),
+        )
+
+    def disconnect(self, eio_sid: str, sid: str | None) -> None:
+        """Close a connection far over its budget, off the reading loop; until then its packets are dropped."""
+        if eio_sid in self.cut:
+            return
+        self.cut.add(eio_sid)
+
+        def close():
+            if sid is not None:
+                self.server.disconnect(sid)
+            self.server.eio.disconnect(eio_sid)
+
+        self.server.start_background_task(close)
+
+
+def install(app, server, connection_limiter, describe) -> Guard:
+    guard = Guard(app, server, connection_limiter, describe)
+    guard.install()
+    return guard
