@@ -126,7 +126,9 @@ export function quadrantTag(deck, c) {
 
 // --- the views ----------------------------------------------------------------------------
 
-// ctx: {state, me, deck, hand, contributions, send, confirm, announce, upsert, setHand, render}
+// ctx: {state, me, deck, hand, contributions, send, control, busy, confirm, announce, upsert, setHand, render}
+// control(event, payload, {stale}) sends one card action at a time (busy while it is on its way),
+// with the state's `control` it acted on unless stale is false (a draw is per person).
 export function render(regions, ctx) {
   const { state, me } = ctx;
   const mode = ctx.deck ? phase(state) : "none";
@@ -197,6 +199,7 @@ function handSection(ctx) {
     cards.pile > 0,
     cards.focus,
     me.role,
+    ctx.busy,
   ]);
   const nodes = h(
     "section",
@@ -343,15 +346,15 @@ function drawBox(ctx, { extraAllowed, pileEmpty, focus }) {
       "div",
       { class: "draw-buttons" },
       from.map((q) =>
-        h("button", { type: "button", class: "button q-button", "data-key": `draw:${q.id}`, on: { click: () => draw(ctx, q.id) } }, dot(q.colour), h("span", { text: pick(q.names) })),
+        h("button", { type: "button", class: "button q-button", "aria-disabled": ctx.busy ? "true" : null, "data-key": `draw:${q.id}`, on: { click: () => draw(ctx, q.id) } }, dot(q.colour), h("span", { text: pick(q.names) })),
       ),
-      focus ? null : h("button", { type: "button", class: "button q-button", "data-key": "draw:any", text: t("ui.cards.draw_any"), on: { click: () => draw(ctx, null) } }),
+      focus ? null : h("button", { type: "button", class: "button q-button", "aria-disabled": ctx.busy ? "true" : null, "data-key": "draw:any", text: t("ui.cards.draw_any"), on: { click: () => draw(ctx, null) } }),
     ),
   );
 }
 
 async function draw(ctx, quadrant) {
-  const ack = await ctx.send("cards:draw", quadrant ? { quadrant } : {});
+  const ack = await ctx.control("cards:draw", quadrant ? { quadrant } : {}, { stale: false });
   if (!ack.ok) return;
   ctx.setHand(ack.cards.hand);
   const card = cardOf(ctx.deck, ack.card);
@@ -368,13 +371,14 @@ function sideTools(ctx) {
 }
 
 function facilitatorTools(ctx) {
-  const { state, me, deck, send, confirm } = ctx;
+  const { state, me, deck, confirm } = ctx;
   const cards = state.cards || { pile: 0, hands: {}, focus: null };
+  const waiting = ctx.busy ? "true" : null; // a card action is on its way: the buttons wait for it
   const people = players(state);
   const cardsFocus = quadrantOf(deck, cards.focus);
   const status = ui.status ? h("p", { class: "done-note", text: ui.status }) : null;
   const act = async (event, payload, doneKey) => {
-    const ack = await send(event, payload);
+    const ack = await ctx.control(event, payload, { stale: event !== "cards:draw" });
     if (!ack.ok) return;
     ui.status = t(doneKey, payload.participant_id ? { name: personName(state, payload.participant_id) } : {});
     ctx.announce(ui.status);
@@ -391,6 +395,7 @@ function facilitatorTools(ctx) {
         type: "button",
         class: "button q-button",
         "aria-pressed": String((cards.focus || null) === (q?.id || null)),
+        "aria-disabled": waiting,
         "data-key": `focus:${q?.id || "all"}`,
         on: {
           click: async () => {
@@ -425,7 +430,7 @@ function facilitatorTools(ctx) {
     { class: "give", novalidate: true },
     h("div", { class: "field" }, h("label", { for: "give-to", text: t("ui.cards.fac.give_to") }), to),
     h("div", { class: "field" }, h("label", { for: "give-from", text: t("ui.cards.fac.give_from") }), from),
-    h("button", { type: "submit", class: "button", "data-key": "give", disabled: !people.length, text: t("ui.cards.fac.give_go") }),
+    h("button", { type: "submit", class: "button", "data-key": "give", disabled: !people.length, "aria-disabled": waiting, text: t("ui.cards.fac.give_go") }),
   );
   give.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -466,11 +471,12 @@ function facilitatorTools(ctx) {
       h(
         "div",
         { class: "tool-row" },
-        h("button", { type: "button", class: "button", "data-key": "deal", "aria-describedby": "deal-hint", text: t("ui.cards.fac.deal"), on: { click: () => act("cards:deal", {}, "ui.cards.fac.dealt") } }),
+        h("button", { type: "button", class: "button", "data-key": "deal", "aria-describedby": "deal-hint", "aria-disabled": waiting, text: t("ui.cards.fac.deal"), on: { click: () => act("cards:deal", {}, "ui.cards.fac.dealt") } }),
         h("button", {
           type: "button",
           class: "button",
           "data-key": "reshuffle",
+          "aria-disabled": waiting,
           text: t("ui.cards.fac.reshuffle"),
           on: {
             click: async () => {

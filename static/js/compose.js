@@ -1,6 +1,6 @@
 // The writing area: one small form per kind this person may add in the current step.
 import { h, swap } from "./dom.js";
-import { t } from "./i18n.js";
+import { pick, t } from "./i18n.js";
 import { LISTEN_RULES, currentStep, personName } from "./render.js";
 
 // What the person may do now, as plain data: the area is only rebuilt when this changes.
@@ -110,13 +110,62 @@ function hintFor(kind) {
   return ["question", "action", "solution", "case"].includes(kind) ? `ui.hint.${kind}` : null;
 }
 
+const ACTION_PARTS = ["who", "when", "measure"];
+
+// Text the server refused, handed back to its author: editable, with why, until they put it in a
+// field of this step or discard it. returned: {items, state, edit(id, text), discard(id)}
+function returnedCard(item, model, returned) {
+  const id = `returned-${item.client_id}`;
+  const step = returned.state.method.steps[item.step_index];
+  const why =
+    item.error === "step_moved" && step
+      ? t("ui.returned.step_moved", { n: item.step_index + 1, name: pick(step.names) })
+      : item.message;
+  const field = h("textarea", { id, rows: 3, maxlength: 2000, "data-key": id, "aria-describedby": `${id}-why` });
+  field.value = item.text;
+  field.addEventListener("input", () => returned.edit(item.client_id, field.value));
+  // Into this step's field for the same kind when there is one, else the first one.
+  const target = model.mode === "write" ? (model.kinds.includes(item.kind) ? item.kind : model.kinds[0]) : null;
+  const details = Object.entries(item.details || {}).filter(([name, value]) => ACTION_PARTS.includes(name) && value);
+  const use = () => {
+    const into = document.getElementById(`f-${target}-text`);
+    if (!into || into.closest("fieldset").disabled) return;
+    into.value = into.value.trim() ? `${into.value.trimEnd()}\n\n${field.value}` : field.value;
+    for (const [name, value] of details) {
+      const part = document.getElementById(`f-${target}-${name}`);
+      if (part && !part.value) part.value = value;
+    }
+    returned.discard(item.client_id);
+    document.getElementById(`f-${target}-text`)?.focus();
+  };
+  return h(
+    "section",
+    { class: "returned", "aria-labelledby": `${id}-title`, "data-returned": item.client_id },
+    h("h3", { class: "returned-title", id: `${id}-title`, text: t("ui.returned.title") }),
+    h("p", { class: "returned-why", id: `${id}-why`, text: `${why} ${t("ui.returned.kept")}` }),
+    h("div", { class: "field" }, h("label", { for: id, text: t("ui.returned.label") }), field),
+    details.length
+      ? h("dl", { class: "action-details" }, details.map(([name, value]) => [h("dt", { text: t(`ui.action.${name}_short`) }), h("dd", { text: value })]))
+      : null,
+    h(
+      "div",
+      { class: "form-row" },
+      target && !model.full.includes(target) && !model.waitingFor
+        ? h("button", { type: "button", class: "button", "data-key": `${id}-use`, text: t("ui.returned.use"), on: { click: use } })
+        : null,
+      h("button", { type: "button", class: "button", "data-key": `${id}-discard`, text: t("ui.returned.discard"), on: { click: () => returned.discard(item.client_id) } }),
+    ),
+  );
+}
+
 // Rebuild the area only when what is allowed changed; drafts survive the rebuild.
-export function renderCompose(region, model, onSubmit, signature) {
+export function renderCompose(region, model, onSubmit, signature, returned = null) {
   if (region.dataset.sig === signature) return;
   region.dataset.sig = signature;
   const drafts = {};
   for (const el of region.querySelectorAll("textarea, input")) if (el.value) drafts[el.id] = el.value;
-  const nodes = [];
+  const back = (returned?.items || []).map((item) => returnedCard(item, model, returned));
+  const nodes = model.mode === "write" ? [] : back;
   if (model.mode === "listen") {
     nodes.push(
       h(
@@ -130,7 +179,7 @@ export function renderCompose(region, model, onSubmit, signature) {
     const who = model.writers.map((r) => t(`ui.role_ref.${r}`)).join(` ${t("ui.and")} `);
     nodes.push(h("p", { class: "others-note", text: t("ui.compose.others", { who }) }));
   } else if (model.mode === "write") {
-    nodes.push(h("h2", { class: "section-title", id: "compose-title", text: t("ui.compose.title") }));
+    nodes.push(h("h2", { class: "section-title", id: "compose-title", text: t("ui.compose.title") }), ...back);
     if (model.waitingFor) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.wait", { name: model.waitingFor }) }));
     if (model.myTurn) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.yours") }));
     for (const kind of model.kinds) nodes.push(form(kind, model, onSubmit));

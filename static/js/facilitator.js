@@ -70,6 +70,12 @@ export function invite(ctx) {
   );
 }
 
+// While a control is on its way, every control says so and ignores clicks (ctx.control sends
+// one at a time); aria-disabled rather than disabled, so keyboard focus stays where it was.
+function waiting(ctx) {
+  return ctx.busy ? "true" : null;
+}
+
 function lobbyStart(ctx) {
   const { state, me, send } = ctx;
   const others = state.participants.filter((p) => p.id !== me.id);
@@ -96,9 +102,10 @@ function lobbyStart(ctx) {
       type: "button",
       class: "button primary wide",
       disabled: !bringer,
+      "aria-disabled": waiting(ctx),
       "data-key": "start",
       text: t("ui.fac.start_go"),
-      on: { click: () => send("session:start") },
+      on: { click: () => ctx.control("session:start") },
     }),
     bringer ? null : h("p", { class: "hint", text: t("ui.fac.start_need_bringer") }),
   );
@@ -106,7 +113,7 @@ function lobbyStart(ctx) {
 
 // Always-visible buttons in the step card: previous / next step and the timer.
 export function quickBar(ctx) {
-  const { state, send } = ctx;
+  const { state, control } = ctx;
   if (state.session.status !== "running") return null;
   const index = state.session.step_index;
   const last = index === state.method.steps.length - 1;
@@ -118,24 +125,24 @@ export function quickBar(ctx) {
     expired: null,
   }[timer.state];
   const btn = (key, label, onClick, cls = "button") =>
-    h("button", { type: "button", class: cls, "data-key": key, text: t(label), on: { click: onClick } });
+    h("button", { type: "button", class: cls, "aria-disabled": waiting(ctx), "data-key": key, text: t(label), on: { click: onClick } });
   return h(
     "div",
     { class: "quick-bar" },
     h(
       "div",
       { class: "timer-controls", role: "group", "aria-label": t("ui.fac.timer_controls") },
-      main ? btn(`timer-${main[0]}`, main[1], () => send("timer:control", { action: main[0] }), "button primary") : null,
-      btn("timer-add", "ui.fac.timer_add", () => send("timer:control", { action: "add", seconds: 60 })),
-      btn("timer-reset", "ui.fac.timer_reset", () => send("timer:control", { action: "reset" })),
+      main ? btn(`timer-${main[0]}`, main[1], () => control("timer:control", { action: main[0] }), "button primary") : null,
+      btn("timer-add", "ui.fac.timer_add", () => control("timer:control", { action: "add", seconds: 60 })),
+      btn("timer-reset", "ui.fac.timer_reset", () => control("timer:control", { action: "reset" })),
     ),
     h(
       "div",
       { class: "step-controls", role: "group", "aria-label": t("ui.fac.steps_controls") },
-      index > 0 ? btn("step-prev", "ui.fac.steps_prev", () => send("step:go", { to: "prev" })) : null,
+      index > 0 ? btn("step-prev", "ui.fac.steps_prev", () => control("step:go", { to: "prev" })) : null,
       last
         ? btn("end-quick", "ui.fac.end_button", () => endSession(ctx), "button primary")
-        : btn("step-next", "ui.fac.steps_next", () => send("step:go", { to: "next" }), "button primary"),
+        : btn("step-next", "ui.fac.steps_next", () => control("step:go", { to: "next" }), "button primary"),
     ),
   );
 }
@@ -145,7 +152,7 @@ function minutesOf(seconds) {
 }
 
 function plan(ctx) {
-  const { state, send } = ctx;
+  const { state, control } = ctx;
   const current = state.session.step_index;
   return h(
     "section",
@@ -164,8 +171,9 @@ function plan(ctx) {
               type: "button",
               class: `plan-step${i === current ? " current" : ""}${i < current ? " done" : ""}`,
               "aria-current": i === current ? "step" : null,
+              "aria-disabled": waiting(ctx),
               "data-key": `plan-${i}`,
-              on: { click: () => i !== current && send("step:go", { to: i }) },
+              on: { click: () => i !== current && control("step:go", { to: i }) },
             },
             h("span", { class: "plan-name", text: `${i + 1}. ${pick(s.names)}` }),
             h("span", {
@@ -180,7 +188,7 @@ function plan(ctx) {
 }
 
 function turnCard(ctx) {
-  const { state, send } = ctx;
+  const { state, control } = ctx;
   const rule = currentStep(state).rules.find((r) => r.type === "turn_order");
   if (!rule || state.session.status !== "running") return null;
   const turn = state.turn;
@@ -194,7 +202,7 @@ function turnCard(ctx) {
     turn
       ? h("p", { text: t("ui.fac.turn_now", { name: name(turn.order[turn.index]), n: turn.index + 1, total: turn.order.length }) })
       : h("p", { class: "hint", text: t("ui.fac.turn_idle") }),
-    h("button", { type: "button", class: "button primary", "data-key": "turn", text: t(label), on: { click: () => send("turn:next") } }),
+    h("button", { type: "button", class: "button primary", "aria-disabled": waiting(ctx), "data-key": "turn", text: t(label), on: { click: () => control("turn:next") } }),
   );
 }
 
@@ -281,7 +289,8 @@ function settings(ctx) {
 }
 
 async function endSession(ctx) {
-  if (await ctx.confirm(t("ui.fac.end_confirm"), t("ui.fac.end_ok"))) ctx.send("session:end");
+  // Sent with the state the button was part of: if the session moved on meanwhile, it is refused.
+  if (await ctx.confirm(t("ui.fac.end_confirm"), t("ui.fac.end_ok"))) ctx.control("session:end");
 }
 
 export function controlPanel(ctx) {
@@ -297,7 +306,7 @@ export function controlPanel(ctx) {
     h(
       "section",
       { class: "card end-card" },
-      h("button", { type: "button", class: "button danger wide", "data-key": "end", text: t("ui.fac.end_button"), on: { click: () => endSession(ctx) } }),
+      h("button", { type: "button", class: "button danger wide", "aria-disabled": waiting(ctx), "data-key": "end", text: t("ui.fac.end_button"), on: { click: () => endSession(ctx) } }),
     ),
   ];
 }

@@ -13,11 +13,21 @@ const local = storage();
 const tab = storage("session");
 const key = (name) => `intervisie:${code}:${name}`;
 
+function readList(name) {
+  try {
+    const list = JSON.parse(local.get(key(name)) || "[]");
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
+  }
+}
+
 const store = {
   state: null, // the session as everyone sees it (session:state)
   me: null,
   contributions: new Map(),
-  outbox: JSON.parse(local.get(key("outbox")) || "[]"), // written, not yet acknowledged
+  outbox: readList("outbox"), // written, not yet acknowledged
+  returned: readList("returned"), // written, refused, handed back to the author until they use or discard it
   joined: false,
   ended: null, // why this page stopped: "removed" | "deleted" | "moved" | null
 };
@@ -93,6 +103,35 @@ async function send(event, payload = {}) {
   return ack;
 }
 
+// A facilitator control (or a card draw): one at a time, and its buttons say so while it is on its
+// way, so a double click sends once. `at` is the state's `control` the person acted on: the server
+// refuses it as `stale` when the session has changed since, and changes nothing.
+let inFlight = 0;
+const busy = () => inFlight > 0;
+
+async function control(event, payload = {}, at = null) {
+  if (busy()) return { ok: false, error: "busy" }; // the first click is still on its way
+  inFlight += 1;
+  render();
+  try {
+    const ack = await request(event, at == null ? payload : { ...payload, control: at });
+    if (ack.ok) {
+      if (ack.state) applyState(ack.state);
+    } else if (ack.error === "stale") {
+      // Someone (or another tab) changed the session first: show what it is now, then say so.
+      if (ack.state) applyState(ack.state);
+      else if (!store.state || store.state.control === at) enter(); // our view is behind: fetch it
+      toast(ack.message);
+    } else {
+      toast(ack.message || t("ui.conn.offline"));
+    }
+    return ack;
+  } finally {
+    inFlight -= 1;
+    render();
+  }
+}
+
 function setBanner(text) {
   regions.banner.textContent = text || "";
   regions.banner.hidden = !text;
@@ -103,6 +142,7 @@ function setBanner(text) {
 function applySnapshot(snapshot) {
   const { contributions, me, method, deck, hand, ...state } = snapshot;
   store.contributions = new Map(contributions.map((c) => [c.id, c]));
+  for (const c of contributions) settled(c.client_id); // stored before the answer got lost
   store.me = me;
   // What does not change with every state broadcast arrives only in snapshots.
   Object.assign(store, { method, deck, hand });
@@ -116,6 +156,7 @@ function applyState(pushed) {
   clock.bound(state.server_now_ms);
   const previous = store.state;
   store.state = state;
+  app.dataset.control = state.control ?? ""; // which state the controls act on (tests read it too)
   if (store.me) {
     const mine = state.participants.find((p) => p.id === store.me.id);
     if (mine) store.me = { ...store.me, role: mine.role, name: mine.name };
@@ -131,6 +172,7 @@ function applyState(pushed) {
 
 function upsert(c, { fromPush = false } = {}) {
   const known = store.contributions.has(c.id);
+  settled(c.client_id); // its own push or ack: the pending copy goes, whichever comes first
   store.contributions.set(c.id, { ...store.contributions.get(c.id), ...c });
   if (fromPush && !known && store.state && c.author_id !== store.me?.id && c.step_index === store.state.session.step_index) {
     const text = c.text.length > 140 ? `${c.text.slice(0, 140)}…` : c.text;
@@ -184,8 +226,9 @@ function joined(snapshot) {
 
 function forget() {
   local.set(key("token"), null);
-  local.set(key("outbox"), null);
   store.outbox = [];
+  store.returned = [];
+  saveOutbox();
 }
 
 // The join form, or a message when this page cannot get in by itself.
@@ -252,6 +295,7 @@ function showRemoved() {
 
 function saveOutbox() {
   local.set(key("outbox"), store.outbox.length ? JSON.stringify(store.outbox) : null);
+  local.set(key("returned"), store.returned.length ? JSON.stringify(store.returned) : null);
 }
 
 function addContribution(kind, text, details, status) {
@@ -262,25 +306,47 @@ function addContribution(kind, text, details, status) {
   flushOutbox();
 }
 
+// Take an item out of the outbox once the server has it; true when it was still there.
+function settled(clientId) {
+  const at = clientId ? store.outbox.findIndex((o) => o.client_id === clientId) : -1;
+  if (at < 0) return false;
+  store.outbox.splice(at, 1);
+  saveOutbox();
+  return true;
+}
+
+const RETRY = ["offline", "busy", "rate_limited"]; // answers that mean "not now", not "no"
 let flushing = false;
+let retryTimer = null;
+let retryDelay = 0;
+
 // Send what is waiting, oldest first; a retry carries the same client_id, so nothing is stored twice.
+// Each item says in which step it was written: the server refuses it once that step is over.
 async function flushOutbox() {
   if (flushing) return;
   flushing = true;
+  clearTimeout(retryTimer);
+  retryTimer = null;
   try {
     while (store.outbox.length && store.joined) {
       const item = store.outbox[0];
-      const payload = { client_id: item.client_id, kind: item.kind, text: item.text };
+      const payload = { client_id: item.client_id, kind: item.kind, text: item.text, step_index: item.step_index };
       if (item.details) payload.details = item.details;
       const ack = await request("contribution:add", payload);
-      if (!ack.ok && ack.error === "offline") break; // keep it; the next connect sends it again
-      store.outbox.shift();
-      saveOutbox();
+      if (!ack.ok && RETRY.includes(ack.error)) {
+        // No answer in time, or the server asks to wait. Still connected: try again on this
+        // connection, waiting longer each time (the same client_id is stored once); otherwise
+        // the next connect sends it.
+        if (socket.connected) retryLater();
+        break;
+      }
+      retryDelay = 0;
       if (ack.ok) {
+        settled(item.client_id);
         upsert(ack.contribution);
         if (ack.contribution.flag === "closed_question") formStatus(item.kind, t("ui.nudge.closed_question"));
-      } else {
-        refused(item, ack.message);
+      } else if (settled(item.client_id)) {
+        refused(item, ack);
       }
     }
   } finally {
@@ -289,22 +355,59 @@ async function flushOutbox() {
   }
 }
 
+function retryLater() {
+  retryDelay = Math.min(retryDelay ? retryDelay * 2 : 1000, 30000);
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(flushOutbox, retryDelay * (0.8 + Math.random() * 0.4));
+}
+
 function formStatus(kind, text) {
   const el = regions.compose.querySelector(`[data-status="${kind}"]`);
   if (el) el.textContent = text;
   return el;
 }
 
-// A refused contribution goes back into its field so nothing written is lost.
-function refused(item, message) {
+// A refused contribution goes back to its author, so nothing written is lost: into its own empty
+// field in this step, or else (written in a step that is over, or the field is in use) beside the
+// fields, editable, with why, until they use or discard it.
+function refused(item, ack) {
   const field = regions.compose.querySelector(`#f-${item.kind}-text`);
-  if (field && !field.value) {
+  const sameStep = store.state && item.step_index === store.state.session.step_index;
+  if (ack.error !== "step_moved" && sameStep && field && !field.value && !field.closest("fieldset").disabled) {
     field.value = item.text;
-    formStatus(item.kind, message);
-  } else {
-    toast(`${message} “${item.text.slice(0, 80)}”`);
+    for (const [name, value] of Object.entries(item.details || {})) {
+      const part = regions.compose.querySelector(`#f-${item.kind}-${name}`);
+      if (part && !part.value) part.value = value;
+    }
+    formStatus(item.kind, ack.message);
+    return;
   }
+  store.returned.push({
+    client_id: item.client_id,
+    kind: item.kind,
+    text: item.text,
+    details: item.details || null,
+    step_index: item.step_index,
+    error: ack.error,
+    message: ack.message || "",
+  });
+  saveOutbox();
+  announce(t("ui.returned.announce"));
+  render();
 }
+
+const returnedActions = {
+  edit(id, text) {
+    const item = store.returned.find((r) => r.client_id === id);
+    if (item) item.text = text;
+    saveOutbox();
+  },
+  discard(id) {
+    store.returned = store.returned.filter((r) => r.client_id !== id);
+    saveOutbox();
+    render();
+  },
+};
 
 function onMark(c, value, on) {
   send("contribution:mark", { id: c.id, value, on }).then((ack) => ack.ok && upsert(ack.contribution));
@@ -321,8 +424,9 @@ function contributionsList() {
 }
 
 function pendingItems(stepIndex) {
+  const stored = new Set([...store.contributions.values()].map((c) => c.client_id));
   return store.outbox
-    .filter((o) => o.step_index === stepIndex)
+    .filter((o) => o.step_index === stepIndex && !stored.has(o.client_id))
     .map((o) => ({ ...o, author_id: store.me?.id, author_name: store.me?.name, pending: true, offline: !store.joined }));
 }
 
@@ -375,7 +479,9 @@ async function render() {
 
   const mine = [...all, ...pendingItems(index)].filter((c) => c.step_index === index && c.author_id === me?.id);
   const model = cardsUi ? cardsUi.composeModel(composeModel(state, me, mine), state, me) : composeModel(state, me, mine);
-  renderCompose(regions.compose, model, addContribution, JSON.stringify([model, getLang(), store.joined]));
+  const returned = { items: store.returned, state, ...returnedActions };
+  const returnedSig = store.returned.map((r) => [r.client_id, r.message]);
+  renderCompose(regions.compose, model, addContribution, JSON.stringify([model, getLang(), store.joined, returnedSig]), returned);
 
   regions.feedWrap.hidden = !running;
   if (running) {
@@ -406,6 +512,8 @@ function fctx(state, me, contributions) {
     me,
     contributions,
     send,
+    control: (event, payload) => control(event, payload, state.control),
+    busy: busy(),
     confirm: confirmDialog,
     links: { join: origin, screen: local.get(key("screen_url")), facilitator: local.get(key("facilitator_url")) },
   };
@@ -417,7 +525,8 @@ function cardsCtx(state, me) {
     store.hand = hand;
     render();
   };
-  return { state, me, deck: store.deck, hand: store.hand || [], contributions: store.contributions, send, confirm: confirmDialog, announce, upsert, setHand, render };
+  const act = (event, payload, { stale = true } = {}) => control(event, payload, stale ? state.control : null);
+  return { state, me, deck: store.deck, hand: store.hand || [], contributions: store.contributions, send, control: act, busy: busy(), confirm: confirmDialog, announce, upsert, setHand, render };
 }
 
 // --- the session record -------------------------------------------------------------------

@@ -156,3 +156,57 @@ def join(page, base: str, code: str, name: str) -> None:
     page.fill("#join-name", name)
     page.click(".join-card button[type=submit]")
     expect(page.locator("#stage")).to_be_visible()
+
+
+class Wire:
+    """A page's live connection, routed through the test (Playwright's WebSocket routing).
+
+    ``hold()`` keeps back what the server sends (Socket.IO packets; Engine.IO's pings pass, so
+    the connection stays open) until ``release()``. ``cut()`` drops the connection and refuses
+    new ones, with the browser context offline so the HTTP fallback fails too, until ``restore()``.
+    Set up before the page opens the session.
+    """
+
+    def __init__(self, page):
+        self.page = page
+        self.holding = False
+        self.offline = False
+        self.held: list = []
+        self.open: list = []
+        page.route_web_socket(re.compile(r"/socket\.io/"), self._route)
+
+    def _route(self, ws) -> None:
+        if self.offline:
+            ws.close()
+            return
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: server.send(message))
+        server.on_message(lambda message: self._down(ws, message))
+        self.open.append((ws, server))
+
+    def _down(self, ws, message) -> None:
+        if self.holding and isinstance(message, str) and message.startswith("4"):
+            self.held.append((ws, message))
+        else:
+            ws.send(message)
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def release(self) -> None:
+        self.holding = False
+        held, self.held = self.held, []
+        for ws, message in held:
+            ws.send(message)
+
+    def cut(self) -> None:
+        self.offline = True
+        self.page.context.set_offline(True)
+        open_, self.open = self.open, []
+        for ws, server in open_:
+            server.close()
+            ws.close()
+
+    def restore(self) -> None:
+        self.offline = False
+        self.page.context.set_offline(False)

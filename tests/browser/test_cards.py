@@ -180,6 +180,15 @@ def test_a_round_of_question_cards(server, pages, axe_script):
     fien.click("[data-key='focus:all']")
     fien.click("#confirm-ok")
     expect(fien.locator("[data-key='focus:all']")).to_have_attribute("aria-pressed", "true")
+    # Topping up and reshuffling: a double click acts once (a second would be refused as stale).
+    fien.dblclick("[data-key=deal]")
+    expect(fien.locator(".cards-tools .done-note")).to_have_text("De handen zijn aangevuld.")
+    fien.click("[data-key=reshuffle]")
+    fien.click("#confirm-ok")
+    expect(fien.locator(".cards-tools .done-note")).to_have_text("Geschud en opnieuw gedeeld.")
+    for page in players:
+        expect(hand(page)).to_have_count(3)
+    expect(fien.locator("#toast")).to_be_hidden()
 
     # A turn-order round: only the speaker can play.
     fien.click("[data-key=turn]")

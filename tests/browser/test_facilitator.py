@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import join, screenshot
+from tests.support import ROOT
+
+from .conftest import Wire, join, screenshot
 
 pytestmark = pytest.mark.browser
 
 
 def add_seconds(page, seconds: int) -> None:
-    """Shift the timer through the page's own connection (the UI only offers +1 minute)."""
-    ack = page.evaluate(
-        """(s) => import('/static/js/socket.js').then(m => new Promise(done =>
-             m.socket.emit('timer:control', {action: 'add', seconds: s}, done)))""",
-        seconds,
-    )
+    """Shift the timer through the page's own connection (the UI only offers +1 minute).
+
+    Sent for the state the page shows (`control`); should the page not have heard of the
+    last change yet, the answer is `stale` and it is sent again once it has.
+    """
+    for _ in range(20):
+        ack = page.evaluate(
+            """(s) => import('/static/js/socket.js').then((m) => new Promise((done) => m.socket.emit(
+                 'timer:control',
+                 {action: 'add', seconds: s, control: Number(document.getElementById('app').dataset.control)},
+                 done,
+               )))""",
+            seconds,
+        )
+        if ack.get("error") != "stale":
+            break
+        page.wait_for_timeout(100)
     assert ack["ok"], ack
 
 
@@ -124,3 +138,53 @@ def test_facilitator_tools(server, pages):
     fien.click("[data-key=end]")
     fien.click("#confirm-ok")
     expect(ayla.locator(".step-name")).to_have_text("De sessie is afgelopen")
+
+
+STALE = json.loads((ROOT / "intervisie/translations/nl.json").read_text())["error.stale"]
+
+
+def test_a_double_click_moves_one_step_and_an_old_tab_is_told(server, pages):
+    created = server.create_session(title="Dubbel")
+    fien = pages.open()
+    sent = []
+    fien.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+    fien.goto(created["facilitator_url"])
+    ayla = pages.open(width=375, height=740)
+    join(ayla, server.url, created["code"], "Ayla")
+    bram = pages.open(width=375, height=740)
+    join(bram, server.url, created["code"], "Bram")
+    fien.select_option("#case-bringer", label="Ayla")
+    fien.click("[data-key=start]")
+    expect(bram.locator(".step-name")).to_have_text("Inchecken")
+
+    # A double click on "next step" in step 1 sends once: the group is in step 2, not 3.
+    fien.dblclick("[data-key=step-next]")
+    expect(bram.locator(".step-name")).to_have_text("De casus")
+    fien.wait_for_timeout(500)  # time for a second step to arrive, were one sent
+    expect(bram.locator(".step-name")).to_have_text("De casus")
+    expect(fien.locator(".step-name")).to_have_text("De casus")
+    assert sum('"step:go"' in str(frame) for frame in sent) == 1, sent
+    expect(fien.locator("#toast")).to_be_hidden()
+
+    # A second tab of the same facilitator that has not yet heard of the last change acts on
+    # the step it shows: the server refuses it, the tab says so calmly and shows where the group is.
+    second = fien.context.new_page()
+    wire = Wire(second)
+    second.goto(f"{server.url}/s/{created['code']}/facilitator")
+    expect(second.locator(".step-name")).to_have_text("De casus")
+    wire.hold()
+    fien.click("[data-key=step-next]")
+    expect(bram.locator(".step-name")).to_have_text("Verhelderende vragen")
+    expect(second.locator(".step-name")).to_have_text("De casus")
+    second.click("[data-key=step-next]")
+    # On its way: the controls wait for the answer, and keep the focus.
+    expect(second.locator("[data-key=step-next]")).to_have_attribute("aria-disabled", "true")
+    expect(second.locator("[data-key=step-next]")).to_be_focused()
+    second.locator("[data-key=step-next]").dispatch_event("click")  # ignored while waiting
+    wire.release()
+    expect(second.locator("#toast")).to_have_text(STALE)
+    expect(second.locator(".step-name")).to_have_text("Verhelderende vragen")
+    expect(second.locator("[data-key=step-next]")).not_to_have_attribute("aria-disabled", "true")
+    fien.wait_for_timeout(300)
+    for page in (fien, ayla, bram):
+        expect(page.locator(".step-name")).to_have_text("Verhelderende vragen")
