@@ -111,8 +111,15 @@ def test_no_request_leaves_the_server(server, pages):
 LONG = {
     "title": "Kwaliteitsverbeteringsprojectmedewerkers",
     "facilitator": "Gemeenschapsvoorzieningencoördinatorteam",
-    "case_bringer": "Bewonersparticipatietrajectbegeleidingen",
+    "person": "Bewonersparticipatietrajectbegeleidingen",
 }
+
+
+# The elements that reach past the window's edge, to say what is too wide.
+OVERFLOWING = """(width) => [...document.querySelectorAll('body *')]
+  .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.visually-hidden'))
+  .slice(0, 8)
+  .map((el) => `${el.tagName.toLowerCase()}.${el.getAttribute('class') || ''} ${Math.round(el.getBoundingClientRect().right)}`)"""
 
 
 def assert_fits(views: dict, width: int, when: str) -> None:
@@ -121,7 +128,7 @@ def assert_fits(views: dict, width: int, when: str) -> None:
     for name, page in views.items():
         scroll = page.evaluate("document.documentElement.scrollWidth")
         if scroll > width:
-            wide[name] = scroll
+            wide[name] = [scroll, page.evaluate(OVERFLOWING, width)]
             screenshot(page, f"too-wide-{when}-{name}-{width}")
     assert not wide, f"{when}: wider than {width} px: {wide}"
 
@@ -131,7 +138,7 @@ def test_long_words_wrap_on_a_320_px_phone(server, pages):
     phone = {"width": 320, "height": 640}
     fien = pages.open(created["facilitator_url"], **phone)
     ayla = pages.open(**phone)
-    join(ayla, server.url, created["code"], LONG["case_bringer"])
+    join(ayla, server.url, created["code"], LONG["person"])
     bram = pages.open(**phone)
     join(bram, server.url, created["code"], "Bram")
     screen = pages.open(created["screen_url"], **phone)
@@ -144,7 +151,7 @@ def test_long_words_wrap_on_a_320_px_phone(server, pages):
     assert_fits(views, 320, "lobby")
 
     # A case and a question with a long word, on every view.
-    fien.select_option("#case-bringer", label=LONG["case_bringer"])
+    fien.select_option("#case-bringer", label=LONG["person"])
     fien.click("[data-key=start]")
     expect(bram.locator(".step-name")).to_have_text("Inchecken")
     fien.click("[data-key=step-next]")
@@ -171,3 +178,32 @@ def test_long_words_wrap_on_a_320_px_phone(server, pages):
     for page in (fien, ayla):
         page.evaluate("document.querySelectorAll('.history details').forEach((d) => (d.open = true))")
     assert_fits(views, 320, "ended")
+
+
+def test_long_words_wrap_in_a_card_session_on_a_320_px_phone(server, pages):
+    created = server.create_session(
+        method_id="manager-coachkwadrant", name=LONG["facilitator"], title=LONG["title"]
+    )
+    phone = {"width": 320, "height": 640}
+    fien = pages.open(created["facilitator_url"], **phone)
+    ayla = pages.open(**phone)
+    join(ayla, server.url, created["code"], "Ayla")
+    bram = pages.open(**phone)
+    join(bram, server.url, created["code"], LONG["person"])
+    screen = pages.open(created["screen_url"], **phone)
+    fien.select_option("#case-bringer", label="Ayla")
+    fien.click("[data-key=start]")
+    for _ in range(3):
+        fien.click("[data-key=step-next]")
+    expect(bram.locator(".hand .play-card")).to_have_count(3)
+    bram.locator(".hand .play-card").first.get_by_role("button", name="In eigen woorden").click()
+    bram.locator(".own-form textarea").fill(f"Wat vraagt {LONG['title']} van jou?")
+    bram.get_by_role("button", name="Stel mijn versie").click()
+    expect(screen.locator(".board-list li")).to_have_count(1)
+    fien.click("[data-key=cards-more]")
+    fien.click("[data-key=balance-side]")
+    assert_fits({"facilitator": fien, "player": bram, "case-bringer": ayla, "screen": screen}, 320, "cards")
+    fien.click("[data-key=step-next]")
+    expect(bram.locator(".cards-region .balance")).to_be_visible()
+    bram.select_option(".cards-region .balance select", label=f"{LONG['person']} (jij)")
+    assert_fits({"facilitator": fien, "player": bram, "screen": screen}, 320, "balance")
