@@ -110,7 +110,7 @@ let inFlight = 0;
 const busy = () => inFlight > 0;
 
 async function control(event, payload = {}, at = null) {
-  if (busy()) return { ok: false, error: "busy" }; // the first click is still on its way
+  if (busy()) return { ok: false, error: "in_flight" }; // the first click is still on its way
   inFlight += 1;
   render();
   try {
