@@ -71,9 +71,17 @@ def busy_response(_exc: Busy):
 
 
 def green() -> bool:
-    """Whether eventlet has monkey-patched this process: then every OS-level wait stops all sessions."""
+    """Whether this OS thread runs eventlet's loop: then any wait in C stops every session.
+
+    False in a process that eventlet has not monkey-patched, and in eventlet's
+    worker threads (``tpool``, see ``offload.run_off_loop``), which are real
+    threads where a wait in C blocks only themselves.
+    """
     patcher = sys.modules.get("eventlet.patcher")
-    return bool(patcher and patcher.is_monkey_patched("thread"))
+    if not (patcher and patcher.is_monkey_patched("thread")):
+        return False
+    real = patcher.original("threading")
+    return real.current_thread() is real.main_thread()
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -222,17 +230,25 @@ def cooperative_psycopg() -> None:
     ``select`` module itself, so it works whether psycopg was imported before
     or after patching (the ``PSYCOPG_WAIT_FUNC`` variable would have to be set
     before the import). Connecting uses ``wait_conn``, which builds a
-    ``DefaultSelector`` bound at import; it gets eventlet's green one. Only
-    under eventlet: with real threads ``wait_c`` blocks just its own thread.
+    ``DefaultSelector`` bound at import; it gets eventlet's green one. The
+    choice is made per wait: eventlet's real worker threads (``tpool``) keep
+    ``wait_c``, which blocks only themselves.
     """
-    if not green():
-        return
     import selectors
 
     from psycopg import waiting
 
-    waiting.wait = waiting.wait_select
+    if not green() or getattr(waiting, "intervisie_cooperative", False):
+        return
+    in_c = waiting.wait
+
+    def wait(gen, fileno, interval=0.0, timeout=None):
+        chosen = waiting.wait_select if green() else in_c
+        return chosen(gen, fileno, interval, timeout)
+
+    waiting.wait = wait
     waiting.DefaultSelector = selectors.DefaultSelector
+    waiting.intervisie_cooperative = True
 
 
 def make_engine(
@@ -307,7 +323,7 @@ def begin_immediate(dbapi_connection: sqlite3.Connection, limit: float) -> None:
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
                 raise
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or not green():  # with real threads SQLite already waited
                 raise Busy("the database stayed locked for a write") from exc
         time.sleep(pause)
         pause = min(pause * 1.5, 0.05)
