@@ -28,7 +28,9 @@ TABLES = (Mark, Contribution, Connection, StepVisit, Participant)
 
 
 def delete_sessions(orm, session_ids: list[str]) -> int:
-    """Delete these sessions and all their rows; the caller commits."""
+    """Delete these sessions and all their rows; the caller commits, and the commit scrubs them off the disk."""
+    if session_ids:
+        db.scrub_after_commit(orm)  # deleted means unreadable on disk, write-ahead log included
     removed = 0
     for first in range(0, len(session_ids), BATCH):
         ids = session_ids[first : first + BATCH]
@@ -58,7 +60,7 @@ def purge(now: float | None = None, *, notify: bool = True) -> int:
     """Remove every expired session; returns how many were removed."""
     now = now or time.time()
     config = current_app.config
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         ids = expired(orm, now, config["RETENTION_DAYS"], config["IDLE_SESSION_DAYS"])
         removed = delete_sessions(orm, ids)
         orm.commit()
