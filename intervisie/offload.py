@@ -10,17 +10,25 @@ request already has its own thread, so the work simply runs where it is.
 What runs off the loop must not use eventlet's green primitives (green locks,
 sockets, Socket.IO emits, the app's shared database pool): gather the data on
 the request, hand plain values over, and act on the result back on the loop.
+
+At most ``WORKERS`` such jobs run at once; more wait their turn (cooperatively
+under eventlet). Python runs one thread at a time, so every extra busy thread
+would take a share from the event loop's thread too.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
 from flask import current_app, has_app_context
 
 T = TypeVar("T")
+WORKERS = 2
+# Made when first used, so that under eventlet it is a green semaphore (the process is patched by then).
+_turns: threading.BoundedSemaphore | None = None
 
 
 def on_eventlet_loop() -> bool:
@@ -36,8 +44,12 @@ def on_eventlet_loop() -> bool:
 
 def run_off_loop(fn: Callable[..., T], *args, **kwargs) -> T:
     """``fn(*args, **kwargs)``, in a real OS thread under eventlet; its result, or its exception."""
-    if on_eventlet_loop():
-        from eventlet import tpool
+    global _turns
+    if _turns is None:
+        _turns = threading.BoundedSemaphore(WORKERS)
+    with _turns:
+        if on_eventlet_loop():
+            from eventlet import tpool
 
-        return tpool.execute(fn, *args, **kwargs)
-    return fn(*args, **kwargs)
+            return tpool.execute(fn, *args, **kwargs)
+        return fn(*args, **kwargs)

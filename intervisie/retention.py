@@ -14,10 +14,12 @@ import time
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session as OrmSession
 
-from .db import db
+from .db import WRITE, Database, db, make_engine
 from .extensions import socketio
 from .models import Connection, Contribution, Mark, Participant, Session, StepVisit
+from .offload import on_eventlet_loop, run_off_loop
 from .service import room_all
 
 log = logging.getLogger(__name__)
@@ -27,9 +29,12 @@ BATCH = 200
 TABLES = (Mark, Contribution, Connection, StepVisit, Participant)
 
 
-def delete_sessions(orm, session_ids: list[str]) -> int:
-    """Delete these sessions and all their rows; the caller commits, and the commit scrubs them off the disk."""
-    if session_ids:
+def delete_sessions(orm, session_ids: list[str], *, scrub: bool = True) -> int:
+    """Delete these sessions and all their rows; the caller commits, and the commit scrubs them off the disk.
+
+    ``scrub=False``: the caller scrubs (``Database.scrub``) after the commit itself.
+    """
+    if session_ids and scrub:
         db.scrub_after_commit(orm)  # deleted means unreadable on disk, write-ahead log included
     removed = 0
     for first in range(0, len(session_ids), BATCH):
@@ -57,16 +62,43 @@ def expired(orm, now: float, retention_days: float, idle_days: float) -> list[st
 
 
 def purge(now: float | None = None, *, notify: bool = True) -> int:
-    """Remove every expired session; returns how many were removed."""
+    """Remove every expired session; returns how many were removed.
+
+    Under eventlet the deleting (thousands of rows after a quiet month) and
+    the scrub of the write-ahead log run off the event loop, in a worker thread
+    with a database engine of its own: the app's connection pool guards itself
+    with eventlet's green locks, which must never be shared with a real thread.
+    """
     now = now or time.time()
     config = current_app.config
-    with db.session(write=True) as orm:
-        ids = expired(orm, now, config["RETENTION_DAYS"], config["IDLE_SESSION_DAYS"])
-        removed = delete_sessions(orm, ids)
-        orm.commit()
+    window = (now, config["RETENTION_DAYS"], config["IDLE_SESSION_DAYS"])
+    if on_eventlet_loop():
+        ids = run_off_loop(_purge_apart, config["DATABASE_URL"], *window)
+    else:
+        with db.session(write=True) as orm:
+            ids = expired(orm, *window)
+            delete_sessions(orm, ids)
+            orm.commit()
     if notify:
         announce(ids)
-    return removed
+    return len(ids)
+
+
+def _purge_apart(url: str, now: float, retention_days: float, idle_days: float) -> list[str]:
+    """In a worker thread: delete the expired sessions, and scrub, through an engine no other thread uses."""
+    apart = Database()
+    apart.engine = make_engine(url)
+    try:
+        with OrmSession(apart.engine) as orm:
+            orm.connection(execution_options={WRITE: True})  # serialized like every write
+            ids = expired(orm, now, retention_days, idle_days)
+            delete_sessions(orm, ids, scrub=False)
+            orm.commit()
+        if ids:
+            apart.scrub()
+        return ids
+    finally:
+        apart.engine.dispose()
 
 
 def announce(session_ids: list[str]) -> None:
