@@ -106,6 +106,14 @@ class Participant(Base):
             sqlite_where=text("removed = 0"),
             postgresql_where=text("NOT removed"),
         ),
+        # At most one case bringer per session, whatever races the role changes.
+        Index(
+            "uq_participants_case_bringer",
+            "session_id",
+            unique=True,
+            sqlite_where=text("role = 'case_bringer' AND removed = 0"),
+            postgresql_where=text("role = 'case_bringer' AND NOT removed"),
+        ),
     )
 
 

@@ -173,7 +173,7 @@ def recorded_case(code: str):
 @bp.post("/api/sessions/<code>/record/case")
 def record_case(code: str):
     """The case bringer shortens or redacts the case for the record; an empty text restores the original."""
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         session, _person, lang = _load(orm, code, _is_case_bringer, "case_bringer_only")
         try:
             text = clean_text(_param("text") or "", CASE_MAX_LENGTH, required=False)
@@ -181,6 +181,7 @@ def record_case(code: str):
             raise Refused(refusal.code, 400, lang, **refusal.params) from None
         session.record_case = text or None
         session.updated_at = time.time()
+        db.scrub_after_commit(orm)  # what was cut from the case must not linger on disk
         orm.commit()
         return jsonify(_case_view(orm, session))
 
@@ -238,7 +239,7 @@ def attendance(code: str):
 @bp.post("/api/sessions/<code>/delete")
 def delete_session(code: str):
     """The facilitator deletes the session and everything in it now; confirm=<session code> required."""
-    with db.session() as orm:
+    with db.session(write=True) as orm:
         session, _person, lang = _load(orm, code, _is_facilitator, "facilitator_only")
         confirm = _param("confirm")
         if not isinstance(confirm, str) or normalise_code(confirm[:32]) != session.code:

@@ -1,4 +1,4 @@
-"""control counter, compared names, the deck kept with a session
+"""control counter, compared names, one case bringer, the deck kept with a session
 
 Revision ID: 0002
 Revises: 0001
@@ -63,9 +63,18 @@ def upgrade():
         sqlite_where=sa.text("removed = 0"),
         postgresql_where=sa.text("NOT removed"),
     )
+    op.create_index(
+        "uq_participants_case_bringer",
+        "participants",
+        ["session_id"],
+        unique=True,
+        sqlite_where=sa.text("role = 'case_bringer' AND removed = 0"),
+        postgresql_where=sa.text("role = 'case_bringer' AND NOT removed"),
+    )
 
 
 def downgrade():
+    op.drop_index("uq_participants_case_bringer", table_name="participants")
     op.drop_index("uq_participants_name", table_name="participants")
     with op.batch_alter_table("participants") as batch:
         batch.drop_column("name_key")
