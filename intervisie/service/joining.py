@@ -366,12 +366,3 @@ def set_language(sid: str, payload: dict, now: float) -> Outcome:
         person.lang = lang
         orm.commit()
         return Outcome(ack={"lang": person.lang})
-
-
-def language_of(sid: str) -> str | None:
-    with db.session() as orm:
-        conn = orm.get(Connection, sid)
-        if conn is None or conn.participant_id is None:
-            return None
-        person = orm.get(Participant, conn.participant_id)
-        return person.lang if person else None
