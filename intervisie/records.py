@@ -254,12 +254,14 @@ def delete_session(code: str):
 # --- follow-up ---------------------------------------------------------------------------
 
 
-def carry_over(orm, payload: dict) -> tuple[str | None, list | None]:
+def carry_over(payload: dict) -> tuple[str | None, list | None]:
     """For a new session: which session it follows up, and the actions to review from there.
 
     The source is the earlier session itself (its code and the token of its
     facilitator or case bringer) or its JSON record; names come along only if
-    asked for (``follow_up.names``) or present in that record.
+    asked for (``follow_up.names``) or present in that record. Raises
+    ``RuleViolation`` (``bad_request``, ``unknown_session``,
+    ``follow_up_forbidden``, ``bad_record``).
     """
     source, record = payload.get("follow_up"), payload.get("follow_up_record")
     if source is None and record is None:
@@ -267,13 +269,14 @@ def carry_over(orm, payload: dict) -> tuple[str | None, list | None]:
     if source is not None:
         if not isinstance(source, dict) or not isinstance(source.get("code"), str):
             raise RuleViolation("bad_request")
-        earlier = orm.scalar(select(Session).where(Session.code == normalise_code(source["code"][:32])))
-        if earlier is None:
-            raise RuleViolation("unknown_session")
-        person = participant_for(orm, earlier, source.get("token"))
-        if person is None or not may_export(person, earlier):
-            raise RuleViolation("follow_up_forbidden")
-        record = export.build_record(orm, earlier, lang=earlier.lang, names=source.get("names") is True)
+        with db.session() as orm:
+            earlier = orm.scalar(select(Session).where(Session.code == normalise_code(source["code"][:32])))
+            if earlier is None:
+                raise RuleViolation("unknown_session")
+            person = participant_for(orm, earlier, source.get("token"))
+            if person is None or not may_export(person, earlier):
+                raise RuleViolation("follow_up_forbidden")
+            record = export.build_record(orm, earlier, lang=earlier.lang, names=source.get("names") is True)
     return carried_actions(record)
 
 

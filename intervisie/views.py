@@ -18,7 +18,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from . import i18n, limits, service
+from . import i18n, limits, records, service
 from .db import db
 from .models import Session
 from .session import RuleViolation, normalise_code
@@ -184,7 +184,7 @@ def create_session():
     if not isinstance(payload, dict):
         return _api_error("bad_request", lang)
     try:
-        created = service.create_session(payload, time.time())
+        created = service.create_session(payload, time.time(), follow_up=records.carry_over(payload))
     except RuleViolation as refusal:
         status = 403 if refusal.code == "follow_up_forbidden" else 400
         return _api_error(refusal.code, payload.get("lang") or lang, status, **refusal.params)

@@ -37,8 +37,12 @@ from .steps import facilitator_action
 from .views import snapshot, state_emit
 
 
-def create_session(payload: dict, now: float | None = None) -> dict:
-    """Create a session and its facilitator; returns the secrets only the creator gets."""
+def create_session(payload: dict, now: float | None = None, follow_up: tuple = (None, None)) -> dict:
+    """Create a session and its facilitator; returns the secrets only the creator gets.
+
+    ``follow_up`` is ``(earlier session id, actions to review)`` when the
+    session follows up an earlier one (see ``records.carry_over``).
+    """
     now = now or time.time()
     method_id = payload.get("method_id")
     if not isinstance(method_id, str) or method_id not in methods():
@@ -50,10 +54,8 @@ def create_session(payload: dict, now: float | None = None) -> dict:
     overrides = rules.check_step_minutes(method, payload.get("step_minutes"))
     deck, card_state = cards.initial_cards(method, payload.get("deck_id"))
     facilitator_key, screen_key, token = new_secret(), new_secret(), new_secret()
+    follow_up_of, carried_actions = follow_up
     with db.session(write=True) as orm:
-        from ..records import carry_over  # the record needs this module; imported late
-
-        follow_up_of, carried_actions = carry_over(orm, payload)
         for _ in range(20):
             code = rules.new_join_code()
             if orm.scalar(select(Session.id).where(Session.code == code)) is None:
