@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .methods import LANGUAGES, MethodError, _Reader, read_document
+from .methods import LANGUAGES, MethodError, Reader, read_document
 
 QUADRANT_COUNT = 4
 MIN_CARDS_PER_QUADRANT = 4
@@ -123,7 +123,7 @@ def contrast_on_white(colour: str) -> float:
     return 1.05 / (luminance + 0.05)
 
 
-def _list(r: _Reader, value, where: str, length: int | None = None) -> list:
+def _list(r: Reader, value, where: str, length: int | None = None) -> list:
     if not isinstance(value, list) or not value:
         raise r.fail(where, "must be a non-empty list")
     if length is not None and len(value) != length:
@@ -131,7 +131,7 @@ def _list(r: _Reader, value, where: str, length: int | None = None) -> list:
     return value
 
 
-def _unique(r: _Reader, items: list[tuple[str, str]]) -> None:
+def _unique(r: Reader, items: list[tuple[str, str]]) -> None:
     """Refuse the second use of a value; ``items`` pairs each value with its field path."""
     seen: set[str] = set()
     for where, value in items:
@@ -140,12 +140,12 @@ def _unique(r: _Reader, items: list[tuple[str, str]]) -> None:
         seen.add(value)
 
 
-def _read_pole(r: _Reader, raw, where: str) -> Pole:
+def _read_pole(r: Reader, raw, where: str) -> Pole:
     r.mapping(raw, where, {"id", "names"})
     return Pole(id=r.identifier(raw["id"], f"{where}.id"), names=r.text(raw["names"], f"{where}.names"))
 
 
-def _read_axis(r: _Reader, raw, where: str) -> Axis:
+def _read_axis(r: Reader, raw, where: str) -> Axis:
     r.mapping(raw, where, {"id", "names", "poles"})
     raw_poles = _list(r, raw["poles"], f"{where}.poles", 2)
     return Axis(
@@ -155,7 +155,7 @@ def _read_axis(r: _Reader, raw, where: str) -> Axis:
     )
 
 
-def _read_quadrant(r: _Reader, raw, where: str, axes: tuple[Axis, ...]) -> Quadrant:
+def _read_quadrant(r: Reader, raw, where: str, axes: tuple[Axis, ...]) -> Quadrant:
     r.mapping(raw, where, {"id", "names", "descriptions", "colour", "position"})
     colour = raw["colour"]
     if not isinstance(colour, str) or not HEX_COLOUR.match(colour):
@@ -175,7 +175,7 @@ def _read_quadrant(r: _Reader, raw, where: str, axes: tuple[Axis, ...]) -> Quadr
     )
 
 
-def _read_card(r: _Reader, raw, where: str, quadrant_ids: tuple[str, ...]) -> Card:
+def _read_card(r: Reader, raw, where: str, quadrant_ids: tuple[str, ...]) -> Card:
     r.mapping(raw, where, {"id", "quadrant", "text"})
     if raw["quadrant"] not in quadrant_ids:
         raise r.fail(f"{where}.quadrant", f"unknown quadrant (known: {', '.join(quadrant_ids)})")
@@ -188,7 +188,7 @@ def _read_card(r: _Reader, raw, where: str, quadrant_ids: tuple[str, ...]) -> Ca
 
 def parse_deck(document, source: str) -> Deck:
     """Build a Deck from one parsed YAML document, or raise MethodError."""
-    r = _Reader(source)
+    r = Reader(source)
     r.mapping(document, "", {"id", "names", "descriptions", "axes", "quadrants", "cards"}, {"credits"})
     axes = tuple(_read_axis(r, a, f"axes[{i}]") for i, a in enumerate(_list(r, document["axes"], "axes", 2)))
     _unique(r, [(f"axes[{i}].id", a.id) for i, a in enumerate(axes)])

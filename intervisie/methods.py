@@ -148,7 +148,7 @@ class Method:
         }
 
 
-class _Reader:
+class Reader:
     """Walks one parsed YAML document, naming the field in every error."""
 
     def __init__(self, source: str):
@@ -200,7 +200,7 @@ class _Reader:
         return tuple(self.choice(v, f"{where}[{i}]", allowed) for i, v in enumerate(value))
 
 
-def _read_rule(r: _Reader, raw, where: str, contribute: dict[str, tuple[str, ...]]) -> Rule:
+def _read_rule(r: Reader, raw, where: str, contribute: dict[str, tuple[str, ...]]) -> Rule:
     if isinstance(raw, str):
         raw = {"type": raw}
     if not isinstance(raw, dict):
@@ -243,7 +243,7 @@ def _read_rule(r: _Reader, raw, where: str, contribute: dict[str, tuple[str, ...
     return Rule(rule_type)
 
 
-def _read_step(r: _Reader, raw, where: str) -> Step:
+def _read_step(r: Reader, raw, where: str) -> Step:
     r.mapping(raw, where, {"id", "names", "purpose", "instructions", "minutes"}, {"contribute", "rules"})
     contribute: dict[str, tuple[str, ...]] = {}
     for i, entry in enumerate(raw.get("contribute") or []):
@@ -275,7 +275,7 @@ def _read_step(r: _Reader, raw, where: str) -> Step:
 
 def parse_method(document, source: str) -> Method:
     """Build a Method from one parsed YAML document, or raise MethodError."""
-    r = _Reader(source)
+    r = Reader(source)
     r.mapping(
         document,
         "",
