@@ -37,7 +37,7 @@ ACTION_FIELDS = ("who", "when", "measure")
 FONT_DIR = os.environ.get("INTERVISIE_FONT_DIR") or os.path.join(os.path.dirname(__file__), "fonts")
 # A character no bundled font has is printed as this, never left out.
 PLACEHOLDER = "\ufffd"
-# The most text (characters, all fields together) a PDF is made of: about 250 A4 pages, a few
+# The most text (characters, all fields together) a PDF is made of: about 100 A4 pages, a few
 # seconds of work. Larger records are refused with ``record_too_large``; Markdown and JSON have no cap.
 PDF_MAX_CHARS = 400_000
 # Dates and times as the reader writes them: "29 november 2026", "29 November 2026", 14:05.
@@ -48,14 +48,14 @@ def label(lang: str, key: str, **params) -> str:
     return i18n.translate(lang, f"record.{key}", **params)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def valid_text(text: str) -> str:
-    """``text`` as valid Unicode: a surrogate pair joined, a lone surrogate shown as \ufffd."""
+    """``text`` as valid Unicode: a surrogate pair stored as two halves joined, a lone one shown as U+FFFD."""
     if not _SURROGATE.search(text):
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _valid(value):
