@@ -46,9 +46,17 @@ class RawSocketIO:
     """One raw WebSocket connection to ``/socket.io/`` on 127.0.0.1:``port``."""
 
     def __init__(
-        self, port: int, host: str = "127.0.0.1", timeout: float = 10.0, headers: dict | None = None
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        timeout: float = 10.0,
+        headers: dict | None = None,
+        source: str | None = None,
     ):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        # ``source``: another loopback address (127.0.0.2, ...) to look like another client to the server.
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout, source_address=(source, 0) if source else None
+        )
         self.buffer = b""
         self.closed: int | None = None  # the close code the server sent
         key = base64.b64encode(os.urandom(16)).decode()

@@ -61,6 +61,8 @@ class Config:
     EVENT_BURST = _number("INTERVISIE_EVENT_BURST", 30)
     # Refusals (beyond what time wears off) after which a connection is disconnected.
     FLOOD_STRIKES = _number("INTERVISIE_FLOOD_STRIKES", 90)
+    # Connections of one address disconnected for flooding, after which it opens no new ones for a while.
+    FLOOD_CUTS_PER_ADDRESS_PER_MINUTE = _number("INTERVISIE_FLOOD_CUTS_PER_ADDRESS_PER_MINUTE", 3)
     # Per address (one NAT may hold a whole school: several rooms of 8, each with a screen and reloads).
     CONNECTIONS_PER_ADDRESS = _number("INTERVISIE_CONNECTIONS_PER_ADDRESS", 100)
     ADDRESS_EVENTS_PER_SECOND = _number("INTERVISIE_ADDRESS_EVENTS_PER_SECOND", 40)

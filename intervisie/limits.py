@@ -17,14 +17,17 @@ packet's JSON or Flask builds a request context: a refusal costs a dictionary
 look-up and a short acknowledgement (``rate_limited``, in the language the
 connection last used, kept in memory), never database work. A connection
 refused far beyond its budget (``FLOOD_STRIKES`` refusals not worn off by time)
-is disconnected. The address is ``REMOTE_ADDR`` of the request that opened the
+is disconnected; an address whose connections were disconnected for flooding
+``FLOOD_CUTS_PER_ADDRESS_PER_MINUTE`` times opens no new ones until that wears off. The address is ``REMOTE_ADDR`` of the request that opened the
 connection (``request.remote_addr`` over HTTP); behind a proxy ``ProxyFix`` sets
 it from ``X-Forwarded-For`` (``INTERVISIE_BEHIND_PROXY``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -73,6 +76,13 @@ class TokenBuckets:
     def allow(self, key, now: float | None = None) -> bool:
         return self.check(key, now) == OK
 
+    def empty(self, key, now: float | None = None) -> bool:
+        """Would the next request be refused? (Takes nothing.)"""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            bucket = self.buckets.get(key)
+            return bucket is not None and bucket[0] + max(0.0, now - bucket[1]) * self.rate < 1
+
     def forget(self, key) -> None:
         with self.lock:
             self.buckets.pop(key, None)
@@ -99,6 +109,9 @@ class Limits:
         self.addresses = TokenBuckets(config["ADDRESS_EVENTS_PER_SECOND"], config["ADDRESS_EVENT_BURST"])
         self.sessions = TokenBuckets(config["SESSION_EVENTS_PER_SECOND"], config["SESSION_EVENT_BURST"])
         self.lookups = TokenBuckets(per_minute, config["LOOKUPS_PER_ADDRESS_PER_MINUTE"])
+        # Connections disconnected for flooding: past this many, the address opens no new ones for a while.
+        cuts = config["FLOOD_CUTS_PER_ADDRESS_PER_MINUTE"]
+        self.cuts = TokenBuckets(cuts / 60, cuts)
         self.max_connections = int(config["CONNECTIONS_PER_ADDRESS"])
         self.connections: dict[str, int] = {}  # address -> open connections
         self.lock = threading.Lock()
@@ -163,7 +176,7 @@ class Guard:
     def _wrap_connect(self, handle):
         def on_connect(eio_sid, environ):
             address = address_of(environ)
-            if not self.limits.open_connection(address):
+            if self.limits.cuts.empty(address) or not self.limits.open_connection(address):
                 return False  # engine.io refuses the connection
             self.addresses[eio_sid] = address
             return handle(eio_sid, environ)
@@ -233,6 +246,9 @@ class Guard:
         if eio_sid in self.cut:
             return
         self.cut.add(eio_sid)
+        environ = self.server.environ.get(eio_sid)
+        self.limits.cuts.check(address_of(environ))  # reconnecting to flood again is refused soon
+        _stop_reading(environ)
 
         def close():
             if sid is not None:
@@ -240,6 +256,21 @@ class Guard:
             self.server.eio.disconnect(eio_sid)
 
         self.server.start_background_task(close)
+
+
+def _stop_reading(environ) -> None:
+    """Stop reading the connection's socket now: what it has sent and we have not read yet is dropped unread.
+
+    Without this a flooder's backlog (thousands of frames already in the kernel's buffer) would still be
+    parsed, one frame at a time, before the disconnect gets its turn.
+    """
+    environ = environ or {}
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    if sock is None and "eventlet.input" in environ:
+        sock = environ["eventlet.input"].get_socket()
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RD)
 
 
 def install(app, server, connection_limiter, describe) -> Guard:

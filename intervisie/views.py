@@ -99,6 +99,9 @@ def _session_or_404(code: str) -> Session:
     return found
 
 
+_TOO_MANY: dict[str, str] = {}
+
+
 @bp.before_app_request
 def limit_code_lookups():
     """Every path with a join code is a look-up, counted per address as ``session:join`` is (limits.py).
@@ -113,7 +116,9 @@ def limit_code_lookups():
     if request.path.startswith("/api/"):
         response, _status = _api_error("rate_limited", lang, 429)
     else:
-        response = Response(_render("too_many.html", skip_texts=NOT_FOR_PARTICIPANTS + ("ui.cards.",)))
+        if lang not in _TOO_MANY:  # rendered once per language: a refusal should cost next to nothing
+            _TOO_MANY[lang] = _render("too_many.html", skip_texts=NOT_FOR_PARTICIPANTS + ("ui.cards.",))
+        response = Response(_TOO_MANY[lang])
     response.status_code = 429
     response.headers["Retry-After"] = "60"
     return response
