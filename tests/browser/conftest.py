@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.support import ROOT, LiveServer
+from tests.support import MANY_PEOPLE_ONE_ADDRESS, ROOT, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,7 +61,7 @@ def browser():
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One server for the browser tests that do not need to stop it."""
-    live = LiveServer(tmp_path_factory.mktemp("browser")).start()
+    live = LiveServer(tmp_path_factory.mktemp("browser"), env=MANY_PEOPLE_ONE_ADDRESS).start()
     yield live
     live.stop()
 
