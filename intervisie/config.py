@@ -66,7 +66,7 @@ class Config:
     # Per address (one NAT may hold a whole school: several rooms of 8, each with a screen and reloads).
     CONNECTIONS_PER_ADDRESS = _number("INTERVISIE_CONNECTIONS_PER_ADDRESS", 100)
     ADDRESS_EVENTS_PER_SECOND = _number("INTERVISIE_ADDRESS_EVENTS_PER_SECOND", 40)
-    ADDRESS_EVENT_BURST = _number("INTERVISIE_ADDRESS_EVENT_BURST", 200)
+    ADDRESS_EVENT_BURST = _number("INTERVISIE_ADDRESS_EVENT_BURST", 300)
     # Join codes looked up (session:join/watch/claim/resume, and any HTTP path with a code) a minute.
     LOOKUPS_PER_ADDRESS_PER_MINUTE = _number("INTERVISIE_LOOKUPS_PER_ADDRESS_PER_MINUTE", 120)
     # Per session: everyone in it together, so one busy session cannot starve the others.

@@ -269,3 +269,22 @@ def _status_of(request) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def test_behind_a_proxy_the_address_is_the_forwarded_one(tmp_path):
+    """With INTERVISIE_BEHIND_PROXY, live connections are counted by X-Forwarded-For, as HTTP requests are."""
+    env = {"INTERVISIE_BEHIND_PROXY": "1", "INTERVISIE_LOOKUPS_PER_ADDRESS_PER_MINUTE": "3"}
+    live = LiveServer(tmp_path / "proxied", env=env).start()
+    try:
+
+        def join_from(address: str) -> str:
+            raw = RawSocketIO(live.port, headers={"X-Forwarded-For": address}).connect()
+            try:
+                return raw.call("session:join", {"code": "ZZZZZZ", "name": "Robin"}, 1)["error"]
+            finally:
+                raw.close()
+
+        assert [join_from("198.51.100.7") for _ in range(4)] == ["unknown_session"] * 3 + ["rate_limited"]
+        assert join_from("198.51.100.8") == "unknown_session"  # someone else behind the same proxy
+    finally:
+        live.stop()
