@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from pypdf import PdfReader
 from sqlalchemy import select, update
@@ -411,6 +413,38 @@ def test_markdown_escape_leaves_ordinary_text_alone():
     assert export.md_escape("Jan & Piet") == "Jan & Piet"
     assert export.md_escape("## Acties") == "\\## Acties"
     assert export.md_escape("12. punt\n  - lijst") == "12\\. punt\n\u00a0\u00a0\\- lijst"
+
+
+MARKDOWN_PIECES = list("#*_`[]()<>!&|~-+=.:;\\ \n\t123") + [
+    "&amp;",
+    "&#233;",
+    "```",
+    "    ",
+    "1. ",
+    "- ",
+    "<b>",
+    "](",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(MARKDOWN_PIECES)
+        | st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp", "Co", "Cn")),
+        max_size=40,
+    ).map("".join)
+)
+def test_any_text_reads_back_as_written_from_markdown(text):
+    escaped = export.md_escape(text).split("\n")
+    expected = [" ".join(line.split()) for line in text.split("\n")]
+    for markdown, allowed in (
+        ("  \n".join(escaped), {"p", "br"}),  # as the case: a paragraph
+        ("- " + "  \n  ".join(escaped), {"ul", "li", "p", "br"}),  # as a contribution: a list item
+    ):
+        rendered = Rendered(markdown)
+        assert rendered.tags <= allowed, (text, markdown, rendered.tags)
+        assert [line for line in rendered.lines if line] == [line for line in expected if line], markdown
 
 
 def test_json_carries_user_text_exactly(app, client, played):
