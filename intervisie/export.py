@@ -40,6 +40,9 @@ PLACEHOLDER = "\ufffd"
 # The most text (characters, all fields together) a PDF is made of: about 100 A4 pages, a few
 # seconds of work. Larger records are refused with ``record_too_large``; Markdown and JSON have no cap.
 PDF_MAX_CHARS = 400_000
+# Stands for the page count in the footer until the end. Private-use characters that no bundled font
+# has: in people's text they become PLACEHOLDER, so a text never turns into a page number.
+TOTAL_PAGES = "\ue000nb\ue000"
 # Dates and times as the reader writes them: "29 november 2026", "29 November 2026", 14:05.
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 
@@ -464,9 +467,10 @@ def to_pdf(record: dict) -> bytes:
             self.set_y(-12)
             self.set_font("DejaVu", size=8)
             self.set_text_color(110)
-            self.cell(0, 5, label(lang, "page", page=self.page_no(), pages="{nb}"), align="C")
+            self.cell(0, 5, label(lang, "page", page=self.page_no(), pages=TOTAL_PAGES), align="C")
 
     pdf = RecordPDF(format="A4")
+    pdf.alias_nb_pages(TOTAL_PAGES)  # not fpdf2's "{nb}", which people may type
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_font("DejaVu", "", os.path.join(FONT_DIR, "DejaVuSans.ttf"))

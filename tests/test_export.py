@@ -481,7 +481,7 @@ def test_pdf_prints_emoji_and_symbols_and_shows_what_no_font_has(app, client, pl
             .values(name="Zoë 🌻")
         )
         bram_question = orm.scalar(select(Contribution).where(Contribution.text == QUESTION))
-        bram_question.text = "🚀👍 Goed gedaan ★ ✓ ❤️ 漢"
+        bram_question.text = "🚀👍 Goed gedaan ★ ✓ ❤️ 漢 {nb} \ue000nb\ue000"
         action = orm.scalar(select(Contribution).where(Contribution.kind == "action"))
         action.details = {**DETAILS, "who": "ik 🙂"}
         orm.commit()
@@ -496,6 +496,8 @@ def test_pdf_prints_emoji_and_symbols_and_shows_what_no_font_has(app, client, pl
     assert "Wie: ik 🙂" in text
     # No bundled font has 漢: it shows as a visible placeholder, and fpdf2 never had to drop a glyph.
     assert "❤\ufe0f \ufffd" in text or "❤ \ufffd" in text
+    # What fpdf2 would take for the page count prints as typed too.
+    assert "\ufffd {nb} \ufffdnb\ufffd" in text
     assert not [r for r in caplog.records if "missing" in r.getMessage()]
     fonts = pdf_fonts(response.data)
     assert any("NotoEmoji" in f for f in fonts) and any("DejaVuSans" in f for f in fonts), fonts
