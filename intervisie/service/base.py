@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import session as rules
+from ..db import db
 from ..methods import Method
 from ..models import Connection, Participant, Session
 from ..session import RuleViolation, Timer
@@ -103,12 +104,9 @@ def session_by_code(orm, code, *, for_update: bool = False) -> Session:
 
 
 def lock(orm, session_id: str) -> Session:
-    """The session, its row locked until the transaction ends: every read-check-write takes its turn.
-
-    On PostgreSQL this is ``SELECT … FOR UPDATE``; on SQLite the write
-    transaction (``db.session(write=True)``) already began with ``BEGIN IMMEDIATE``.
-    """
-    session = orm.scalar(select(Session).where(Session.id == session_id).with_for_update())
+    """The session, its row locked until the transaction ends (``db.lock_session``); every
+    read-check-write of a session takes its turn. Raises ``unknown_session`` when it is gone."""
+    session = db.lock_session(orm, session_id)
     if session is None:
         raise RuleViolation("unknown_session")
     return session
