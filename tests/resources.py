@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
+import threading
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -57,3 +60,40 @@ def fresh_redis_db(url: str = REDIS_URL) -> str:
     finally:
         client.close()
     return url
+
+
+def hold_sqlite_write_lock(path: str, seconds: float) -> threading.Thread:
+    """Another program (a backup, a cron purge) holds SQLite's write lock on ``path`` for ``seconds``."""
+
+    def hold(taken: threading.Event) -> None:
+        outside = sqlite3.connect(path, isolation_level=None, timeout=0)
+        outside.execute("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(seconds)
+        outside.execute("ROLLBACK")
+        outside.close()
+
+    return _holding(hold)
+
+
+def hold_session_row(url: str, session_id: str, seconds: float) -> threading.Thread:
+    """A long transaction elsewhere holds one session's row lock (PostgreSQL at ``url``) for ``seconds``."""
+    import psycopg
+
+    def hold(taken: threading.Event) -> None:
+        with psycopg.connect(url) as outside:
+            outside.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
+            taken.set()
+            time.sleep(seconds)
+            outside.rollback()
+
+    return _holding(hold)
+
+
+def _holding(hold) -> threading.Thread:
+    """Run ``hold(taken)`` in a thread; return once it holds its lock."""
+    taken = threading.Event()
+    holder = threading.Thread(target=hold, args=(taken,), daemon=True)
+    holder.start()
+    assert taken.wait(5), "the outside transaction did not get its lock"
+    return holder

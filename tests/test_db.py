@@ -26,7 +26,7 @@ from intervisie.app import create_app
 from intervisie.db import Busy, db, is_busy
 from intervisie.models import Session
 from tests.conftest import CONFIG, PG_URL, Group
-from tests.resources import fresh_postgres_database
+from tests.resources import fresh_postgres_database, hold_session_row, hold_sqlite_write_lock
 from tests.support import ROOT
 
 sqlite_only = pytest.mark.skipif(bool(PG_URL), reason="about the SQLite file")
@@ -50,24 +50,6 @@ def quick_app(tmp_path, migrated_sqlite):
 
 def database_file() -> str:
     return db.engine.url.database
-
-
-def hold_write_lock(path: str, seconds: float) -> threading.Thread:
-    """Another program (a backup, a cron purge) holds SQLite's write lock for ``seconds``."""
-    taken = threading.Event()
-
-    def hold():
-        outside = sqlite3.connect(path, isolation_level=None, timeout=0)
-        outside.execute("BEGIN IMMEDIATE")
-        taken.set()
-        time.sleep(seconds)
-        outside.execute("ROLLBACK")
-        outside.close()
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert taken.wait(5)
-    return holder
 
 
 def a_session_id(client) -> tuple[str, dict]:
@@ -111,7 +93,7 @@ def test_every_sqlite_connection_overwrites_deleted_content(app):
 
 @sqlite_only
 def test_a_write_waits_for_a_lock_released_in_time(quick_app):
-    holder = hold_write_lock(database_file(), 0.2)
+    holder = hold_sqlite_write_lock(database_file(), 0.2)
     started = time.monotonic()
     with db.session(write=True) as orm:
         orm.execute(text("SELECT 1"))
@@ -121,7 +103,7 @@ def test_a_write_waits_for_a_lock_released_in_time(quick_app):
 
 @sqlite_only
 def test_a_write_gives_up_with_busy_when_the_lock_stays_taken(quick_app):
-    holder = hold_write_lock(database_file(), 1.5)
+    holder = hold_sqlite_write_lock(database_file(), 1.5)
     started = time.monotonic()
     with pytest.raises(Busy), db.session(write=True):
         pass
@@ -131,32 +113,13 @@ def test_a_write_gives_up_with_busy_when_the_lock_stays_taken(quick_app):
         orm.execute(text("SELECT 1"))
 
 
-def hold_session_row(session_id: str, seconds: float) -> threading.Thread:
-    """A long transaction elsewhere holds this session's row lock (PostgreSQL) for ``seconds``."""
-    import psycopg
-
-    taken = threading.Event()
-
-    def hold():
-        with psycopg.connect(PG_URL) as outside:
-            outside.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
-            taken.set()
-            time.sleep(seconds)
-            outside.rollback()
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert taken.wait(5)
-    return holder
-
-
 def test_an_event_meeting_a_held_lock_answers_busy_and_changes_nothing(quick_app):
     group = Group(quick_app, quick_app.test_client(), participants=1)
     person = group.people[0]
     if PG_URL:
-        holder = hold_session_row(person.snapshot["session"]["id"], 1.5)
+        holder = hold_session_row(PG_URL, person.snapshot["session"]["id"], 1.5)
     else:
-        holder = hold_write_lock(database_file(), 1.5)
+        holder = hold_sqlite_write_lock(database_file(), 1.5)
     started = time.monotonic()
     ack = person.emit("language:set", lang="en")
     assert time.monotonic() - started < 1.2  # it gave up at its limit, not when the lock went
@@ -170,7 +133,7 @@ def test_an_event_meeting_a_held_lock_answers_busy_and_changes_nothing(quick_app
 @sqlite_only
 def test_a_request_meeting_a_locked_database_answers_busy(quick_app):
     client = quick_app.test_client()
-    holder = hold_write_lock(database_file(), 1.5)
+    holder = hold_sqlite_write_lock(database_file(), 1.5)
     answer = client.post("/api/sessions", json={"method_id": "vijf-fasen", "name": "Gijs"})
     assert answer.status_code == 503 and answer.get_json()["error"] == "busy"
     assert answer.headers["Retry-After"]

@@ -10,7 +10,6 @@ everyone else quickly, because under eventlet the wait is cooperative
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 import threading
 import time
@@ -20,7 +19,7 @@ import pytest
 import socketio
 
 from tests.conftest import PG_URL
-from tests.resources import fresh_postgres_database
+from tests.resources import fresh_postgres_database, hold_session_row, hold_sqlite_write_lock
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.live
@@ -139,19 +138,7 @@ def test_a_locked_sqlite_file_holds_up_only_the_writes_that_need_it(tmp_path):
         writer.ok("session:resume", token=first["token"])
         bystander.ok("session:join", code=other["code"], name="Sem")
 
-        taken = threading.Event()
-
-        def hold_the_file():  # a backup or a cron purge in another program
-            outside = sqlite3.connect(path, isolation_level=None, timeout=0)
-            outside.execute("BEGIN IMMEDIATE")
-            taken.set()
-            time.sleep(hold)
-            outside.execute("ROLLBACK")
-            outside.close()
-
-        holder = threading.Thread(target=hold_the_file, daemon=True)
-        holder.start()
-        assert taken.wait(5)
+        holder = hold_sqlite_write_lock(path, hold)  # a backup or a cron purge in another program
         blocked, outcome = in_background(lambda: writer.call("language:set", {"lang": "en"}))
         time.sleep(0.1)  # the write reaches the server and starts waiting
         timings = Timings()
@@ -181,7 +168,6 @@ def test_a_locked_sqlite_file_holds_up_only_the_writes_that_need_it(tmp_path):
 
 @pytest.mark.skipif(bool(PG_URL), reason="runs once, in the SQLite pass, against a database of its own")
 def test_a_locked_session_row_holds_up_only_its_own_session(tmp_path):
-    import psycopg
 
     hold = 6.0
     url = fresh_postgres_database("intervisie_waits_test")
@@ -195,18 +181,7 @@ def test_a_locked_session_row_holds_up_only_its_own_session(tmp_path):
         ayla_id = ayla.ok("session:join", code=first["code"], name="Ayla")["snapshot"]["me"]["id"]
         bystander.ok("session:join", code=other["code"], name="Sem")
 
-        taken = threading.Event()
-
-        def hold_the_row():  # a long transaction elsewhere that locked this session's row
-            with psycopg.connect(url) as outside:
-                outside.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
-                taken.set()
-                time.sleep(hold)
-                outside.rollback()
-
-        holder = threading.Thread(target=hold_the_row, daemon=True)
-        holder.start()
-        assert taken.wait(5)
+        holder = hold_session_row(url, session_id, hold)  # a long transaction elsewhere
         blocked, outcome = in_background(
             lambda: facilitator.call("role:assign", {"participant_id": ayla_id, "role": "case_bringer"})
         )
