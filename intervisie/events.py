@@ -111,6 +111,9 @@ def handle(action, args: tuple, event: str | None = None) -> dict:
         lang = payload.get("lang") if isinstance(payload.get("lang"), str) else lang
         if event in LOOKUPS and not limits.of(current_app).lookup_allowed(request.remote_addr):
             raise RuleViolation("rate_limited")
+        if event not in LOOKUPS and describe(sid)[1] is None:
+            # This connection never entered a session: saying so needs no database work.
+            raise RuleViolation("not_joined")
         outcome = action(sid, payload, time.time())
     except RuleViolation as refusal:
         return error(refusal.code, lang, **refusal.params)

@@ -168,3 +168,13 @@ def test_the_language_comes_from_memory_after_a_join(app, client):
     assert person.emit("language:set", lang="en")["ok"]
     sid = socketio.server.manager.sid_from_eio_sid(person.io.eio_sid, "/")
     assert events.describe(sid)[0] == "en"
+
+
+def test_a_connection_that_never_joined_costs_no_database_work(app):
+    stranger = Person(app, "stranger")
+    seen = _queries(app)
+    answers = [
+        stranger.io.emit(name, {"to": 1}, callback=True) for name in ("ready:set", "step:go", "card:play")
+    ]
+    assert [a["error"] for a in answers] == ["not_joined"] * 3
+    assert seen == []
