@@ -270,8 +270,8 @@ function showGate(kind, message) {
     });
     nodes.push(form);
   } else {
-    const title = { nokey: "ui.gate.nokey_title", nokey_screen: "ui.gate.screen_title", removed: "ui.removed.title", deleted: "ui.record.deleted.title" }[kind] || "ui.gate.title";
-    const body = message || t({ nokey: "ui.gate.nokey", nokey_screen: "ui.gate.screen", removed: "ui.removed.body", deleted: "ui.record.deleted.body" }[kind] || "ui.gate.title");
+    const title = { nokey: "ui.gate.nokey_title", nokey_screen: "ui.gate.screen_title", removed: "ui.removed.title", revoked: "ui.revoked.title", deleted: "ui.record.deleted.title" }[kind] || "ui.gate.title";
+    const body = message || t({ nokey: "ui.gate.nokey", nokey_screen: "ui.gate.screen", removed: "ui.removed.body", revoked: "ui.revoked.body", deleted: "ui.record.deleted.body" }[kind] || "ui.gate.title");
     nodes.push(
       h(
         "section",
@@ -684,6 +684,12 @@ socket.on("cards:hand", (cards) => {
 socket.on("session:removed", () => {
   forget();
   showRemoved();
+});
+// The facilitator link was opened on another device: this one is signed out.
+socket.on("session:revoked", () => {
+  forget();
+  store.ended = "revoked";
+  showGate("revoked");
 });
 socket.on("session:deleted", sessionDeleted);
 

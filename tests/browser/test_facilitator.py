@@ -188,3 +188,14 @@ def test_a_double_click_moves_one_step_and_an_old_tab_is_told(server, pages):
     fien.wait_for_timeout(300)
     for page in (fien, ayla, bram):
         expect(page.locator(".step-name")).to_have_text("Verhelderende vragen")
+
+
+def test_the_facilitator_link_on_a_new_device_signs_the_old_one_out(server, pages):
+    created = server.create_session(title="Team Zuid")
+    old = pages.open(created["facilitator_url"])
+    expect(old.locator("#app")).to_have_attribute("data-control", re.compile(r"\d+"))
+    laptop = pages.open(created["facilitator_url"])
+    expect(laptop.locator("#app")).to_have_attribute("data-control", re.compile(r"\d+"))
+    expect(old.get_by_role("heading", name="Je bent hier afgemeld")).to_be_visible()
+    assert old.evaluate("Object.keys(localStorage).filter((k) => k.includes('token'))") == []
+    expect(laptop.get_by_role("heading", name="Je bent hier afgemeld")).to_have_count(0)
