@@ -178,3 +178,21 @@ def test_a_connection_that_never_joined_costs_no_database_work(app):
     ]
     assert [a["error"] for a in answers] == ["not_joined"] * 3
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    "event_name, payload",
+    [
+        ("contribution:mark", {"id": "\ud83d", "value": "warm"}),  # found by bench/fuzz.py: server_error
+        ("contribution:hide", {"id": "\ud83d", "hidden": True}),
+        ("role:assign", {"participant_id": "\udc00", "role": "participant"}),
+        ("session:resume", {"token": "\ud83d" * 32}),
+        ("language:set", {"lang": "nl", "\ud83d": 1}),
+        ("ready:set", {"ready": True, "deep": [[{"x": ["\ud83d"]}]]}),
+    ],
+)
+def test_a_lone_surrogate_in_any_field_is_bad_request(group, event_name, payload):
+    group.start()
+    person = group.facilitator
+    ack = person.io.emit(event_name, {**payload, "control": person.current_control()}, callback=True)
+    assert ack["ok"] is False and ack["error"] == "bad_request", ack
