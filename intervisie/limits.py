@@ -227,11 +227,20 @@ class Guard:
         return verdict, sid
 
     def refuse(self, eio_sid: str, sid: str | None, data) -> None:
-        """Answer a refused event that asked for an answer; anything else is dropped."""
+        """Answer a refused event that asked for an answer, and a refused namespace connect; drop the rest."""
+        lang = self.describe(sid)[0] if sid else None
+        if (
+            isinstance(data, str) and data[:1] == "0"
+        ):  # joining the namespace: connect_error, the client retries
+            namespace = data[1:].split(",", 1)[0].split("?", 1)[0] if data[1:2] == "/" else "/"
+            message = {"message": translate(lang, "error.rate_limited"), "data": {"error": "rate_limited"}}
+            self.server._send_packet(
+                eio_sid, self.server.packet_class(sio_packet.CONNECT_ERROR, namespace=namespace, data=message)
+            )
+            return
         header = _EVENT_HEADER.match(data[:256]) if isinstance(data, str) else None
         if header is None or header.group(2) is None:
             return
-        lang = self.describe(sid)[0] if sid else None
         answer = {"ok": False, "error": "rate_limited", "message": translate(lang, "error.rate_limited")}
         namespace = header.group(1)[:-1] if header.group(1) else "/"
         self.server._send_packet(

@@ -196,3 +196,11 @@ def test_a_lone_surrogate_in_any_field_is_bad_request(group, event_name, payload
     person = group.facilitator
     ack = person.io.emit(event_name, {**payload, "control": person.current_control()}, callback=True)
     assert ack["ok"] is False and ack["error"] == "bad_request", ack
+
+
+def test_a_refused_connect_is_not_connected(make_app):
+    app = make_app(ADDRESS_EVENTS_PER_SECOND=0.001, ADDRESS_EVENT_BURST=2)
+    assert Person(app, "one").io.is_connected() and Person(app, "two").io.is_connected()
+    assert not Person(
+        app, "three"
+    ).io.is_connected()  # told with connect_error (tests/live/test_transport.py)

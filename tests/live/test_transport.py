@@ -288,3 +288,21 @@ def test_behind_a_proxy_the_address_is_the_forwarded_one(tmp_path):
         assert join_from("198.51.100.8") == "unknown_session"  # someone else behind the same proxy
     finally:
         live.stop()
+
+
+def test_a_connect_over_the_address_budget_gets_connect_error(tmp_path):
+    env = {"INTERVISIE_ADDRESS_EVENTS_PER_SECOND": "0.001", "INTERVISIE_ADDRESS_EVENT_BURST": "2"}
+    live = LiveServer(tmp_path / "budget", env=env).start()
+    opened = []
+    try:
+        opened += [RawSocketIO(live.port).connect(), RawSocketIO(live.port).connect()]
+        raw = RawSocketIO(live.port)
+        opened.append(raw)
+        assert raw.recv_text().startswith("0")  # engine.io open
+        raw.send("40")
+        answer = raw.recv_text()
+        assert answer.startswith("44") and "rate_limited" in answer  # not silence: the client can retry later
+    finally:
+        for each in opened:
+            each.close()
+        live.stop()
