@@ -75,7 +75,10 @@ def main() -> int:
     for event in events:
         answers = sorted(((code, n) for (e, code), n in tally.items() if e == event), key=lambda x: -x[1])
         lines.append(f"| `{event}` | " + ", ".join(f"{code} {n}" for code, n in answers) + " |")
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept = ""  # the hand-written "## Findings" (what earlier runs found and how it was fixed) stays
+    if args.out.exists() and "\n## Findings\n" in args.out.read_text(encoding="utf-8"):
+        kept = "\n## Findings\n" + args.out.read_text(encoding="utf-8").split("\n## Findings\n", 1)[1]
+    args.out.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
     print("\n".join(lines[:16]))
     return 1 if problems else 0
 
