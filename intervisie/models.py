@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -38,6 +39,8 @@ class Session(Base):
     screen_key_hash: Mapped[str] = mapped_column(String(64))
     joining_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_advance: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Every step that opens starts its timer (on for new sessions; sessions from before 0003 keep it off).
+    auto_start_timer: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     version: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every facilitator control: a control sent for an older value is stale (a double click).
     control: Mapped[int] = mapped_column(Integer, default=0)

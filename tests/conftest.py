@@ -119,6 +119,8 @@ class Group:
     """A session with a facilitator, a case bringer and participants, each connected."""
 
     def __init__(self, app, client, participants: int = 4, method_id: str = "vijf-fasen", **create):
+        # The facilitator times each step by hand here, unless a test asks for the timer to start itself.
+        create.setdefault("auto_start_timer", False)
         created = client.post(
             "/api/sessions", json={"method_id": method_id, "name": "Fien", **create}
         ).get_json()

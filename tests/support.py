@@ -119,6 +119,7 @@ class LiveServer:
         self.proc = None
 
     def create_session(self, name: str = "Fien", method_id: str = "vijf-fasen", **extra) -> dict:
+        extra.setdefault("auto_start_timer", False)  # the facilitator starts each timer, unless asked
         return post_json(f"{self.url}/api/sessions", {"method_id": method_id, "name": name, **extra})
 
 

@@ -52,6 +52,9 @@ def create_session(payload: dict, now: float | None = None, follow_up: tuple = (
     name = checked_name(payload.get("name"))
     lang = i18n.pick(payload.get("lang"))
     overrides = rules.check_step_minutes(method, payload.get("step_minutes"))
+    auto_start_timer = payload.get("auto_start_timer", True)
+    if not isinstance(auto_start_timer, bool):
+        raise RuleViolation("bad_request")
     deck, card_state = cards.initial_cards(method, payload.get("deck_id"))
     facilitator_key, screen_key, token = new_secret(), new_secret(), new_secret()
     follow_up_of, carried_actions = follow_up
@@ -78,6 +81,7 @@ def create_session(payload: dict, now: float | None = None, follow_up: tuple = (
             timer_state="idle",
             timer_duration=first,
             timer_remaining=first,
+            auto_start_timer=auto_start_timer,
             follow_up_of=follow_up_of,
             carried_actions=carried_actions,
             deck_id=deck.id if deck else None,

@@ -49,7 +49,10 @@ def facilitator_action(sid: str, payload: dict, now: float, change, *, guarded: 
 
 
 def open_step(orm, session: Session, index: int, now: float) -> list[Emit]:
-    """Close the current step's visit, open ``index`` with a fresh timer; reveal private writing."""
+    """Close the current step's visit, open ``index`` with a fresh timer; reveal private writing.
+
+    The timer runs from the start when the session's ``auto_start_timer`` is on.
+    """
     leaving = session.step_index
     method = method_of(session)
     orm.execute(
@@ -59,7 +62,9 @@ def open_step(orm, session: Session, index: int, now: float) -> list[Emit]:
     )
     session.step_index = index
     orm.add(StepVisit(session_id=session.id, step_index=index, started_at=now))
-    store_timer(session, Timer.fresh(rules.step_minutes(method.steps[index], session.step_minutes) * 60))
+    timer = Timer.fresh(rules.step_minutes(method.steps[index], session.step_minutes) * 60)
+    # A session may let every step open with its time running: nobody has to remember to press start.
+    store_timer(session, timer.start(now) if session.auto_start_timer else timer)
     session.turn_order = None
     session.turn_index = None
     reveal = []
@@ -133,10 +138,10 @@ def control_timer(sid: str, payload: dict, now: float) -> Outcome:
 
 
 def settings(sid: str, payload: dict, now: float) -> Outcome:
-    """The facilitator locks joining or lets time's up move on to the next step by itself."""
+    """The facilitator locks joining, lets time's up move on by itself, or lets each step's timer start itself."""
 
     def change(_orm, session, _person):
-        for name in ("joining_locked", "auto_advance"):
+        for name in ("joining_locked", "auto_advance", "auto_start_timer"):
             if name in payload:
                 if not isinstance(payload[name], bool):
                     raise RuleViolation("bad_request")
@@ -221,7 +226,8 @@ def _expire(session_id: str, deadline: float, now: float) -> list[Emit]:
         advance = session.auto_advance and session.status == "running" and session.turn_order is None
         if advance and session.step_index + 1 < len(method_of(session).steps):
             emits.extend(open_step(orm, session, session.step_index + 1, now))
-            store_timer(session, timer_of(session).start(now))
+            if session.timer_state != "running":  # moving on by itself always starts the next step's time
+                store_timer(session, timer_of(session).start(now))
             session.control += 1  # the step moved: controls sent for the old one are stale
         touch(session, now)
         orm.commit()

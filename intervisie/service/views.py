@@ -40,6 +40,7 @@ def state_view(orm, session: Session, now: float) -> dict:
             "step_index": session.step_index,
             "joining_locked": session.joining_locked,
             "auto_advance": session.auto_advance,
+            "auto_start_timer": session.auto_start_timer,
             "started_at_ms": to_ms(session.started_at),
             "ended_at_ms": to_ms(session.ended_at),
         },

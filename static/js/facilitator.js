@@ -284,6 +284,7 @@ function settings(ctx) {
     { class: "card settings" },
     h("h2", { class: "section-title", text: t("ui.fac.settings_title") }),
     box("joining_locked", "ui.fac.settings_lock", "ui.fac.settings_lock_hint"),
+    box("auto_start_timer", "ui.fac.settings_autostart", "ui.fac.settings_autostart_hint"),
     box("auto_advance", "ui.fac.settings_auto", "ui.fac.settings_auto_hint"),
   );
 }

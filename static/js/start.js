@@ -154,6 +154,7 @@ form.addEventListener("submit", async (event) => {
         title: form.elements.title.value.trim(),
         lang: getLang(),
         step_minutes: stepMinutes,
+        auto_start_timer: form.elements.auto_start_timer.checked,
         follow_up_record: followUpRecord ?? undefined,
         ...(methodDeck() && $("#decks") ? { deck_id: form.elements.deck.value } : {}),
       }),
