@@ -1,4 +1,4 @@
-"""Session settings that shape the flow: each step's timer may start itself when the step opens."""
+"""The session's flow: each step's timer may start itself when the step opens; who counts as ready."""
 
 from __future__ import annotations
 
@@ -123,3 +123,18 @@ def test_sessions_from_before_the_setting_keep_their_timer_off(tmp_path):
         rows = dict(conn.execute(sa.text("SELECT id, auto_start_timer FROM sessions")).all())
     assert rows == {"old": 0, "new": 1}
     engine.dispose()
+
+
+def test_ready_counts_only_those_who_can_say_so(app, client):
+    group = Group(app, client, participants=2)
+    group.start()
+    f, cb, (p1, p2) = group.facilitator, group.case_bringer, group.participants
+    assert f.emit("ready:set", ready=True)["error"] == "forbidden_role"
+    for person in (cb, p1):
+        person.ok("ready:set", ready=True)
+    state = f.ok("session:resume", token=f.token)["snapshot"]
+    assert state["ready"] == {"count": 2, "total": 3}
+    p2.ok("ready:set", ready=True)
+    state = f.ok("session:resume", token=f.token)["snapshot"]
+    assert state["ready"] == {"count": 3, "total": 3}
+    assert group.go("next")["ready"] == {"count": 0, "total": 3}

@@ -21,7 +21,7 @@ from .base import (
     timer_of,
     touch,
 )
-from .views import deliver, private_step, state_emit, view_one
+from .views import READY_ROLES, deliver, private_step, state_emit, view_one
 
 
 def facilitator_action(sid: str, payload: dict, now: float, change, *, guarded: bool = True) -> Outcome:
@@ -175,13 +175,15 @@ def next_turn(sid: str, payload: dict, now: float) -> Outcome:
 
 
 def set_ready(sid: str, payload: dict, now: float) -> Outcome:
-    """Anyone says they are ready to move on from the current step (or not)."""
+    """A participant or the case bringer says they are ready to move on from the current step (or not)."""
     ready = payload.get("ready")
     if not isinstance(ready, bool):
         raise RuleViolation("bad_request")
     with db.session(write=True) as orm:
         person, session = bound(orm, sid)
         rules.require_status(session.status, "running")
+        if person.role not in READY_ROLES:
+            raise RuleViolation("forbidden_role")  # the facilitator moves on instead
         person.ready_step = session.step_index if ready else None
         touch(session, now)
         orm.commit()

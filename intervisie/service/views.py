@@ -12,6 +12,9 @@ from ..methods import Method
 from ..models import Connection, Contribution, Mark, Participant, Session, StepVisit
 from .base import Emit, Outcome, cfg, connected_ids, method_of, room_all, room_person, timer_of, to_ms
 
+# Who may say they are done with a step; the facilitator decides when to move on instead.
+READY_ROLES = ("participant", "case_bringer")
+
 
 def state_view(orm, session: Session, now: float) -> dict:
     """Everything about the session that is the same for every viewer."""
@@ -26,6 +29,7 @@ def state_view(orm, session: Session, now: float) -> dict:
         spent[visit.step_index] = spent.get(visit.step_index, 0.0) + (
             (visit.ended_at or now) - visit.started_at
         )
+    markers = [p for p in session.participants if not p.removed and p.role in READY_ROLES]
     return {
         "version": session.version,
         # Facilitator controls send this back; one sent for an older count is refused as stale.
@@ -55,6 +59,11 @@ def state_view(orm, session: Session, now: float) -> dict:
         ),
         # Card methods: pile and hand sizes, what was played, the quadrant balance; never a hand's cards.
         "cards": public_view(orm, session),
+        # Who is done with this step, of those who can say so (the facilitator moves on instead).
+        "ready": {
+            "count": sum(1 for p in markers if p.ready_step == session.step_index),
+            "total": len(markers),
+        },
         "participants": [
             {
                 "id": p.id,

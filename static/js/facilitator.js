@@ -216,10 +216,16 @@ function silent(ctx) {
   return state.participants.filter((p) => p.id !== me.id && writers.has(p.role) && !wrote.has(p.id));
 }
 
+// Everyone who can say they are done with this step has said so.
+export function allReady(state) {
+  return state.session.status === "running" && state.ready.total > 0 && state.ready.count === state.ready.total;
+}
+
 function people(ctx) {
   const { state, me, send, confirm } = ctx;
   const running = state.session.status === "running";
-  const ready = state.participants.filter((p) => p.ready).length;
+  // Counted by the server: only those who can say they are done (not the facilitator).
+  const { count, total } = state.ready;
   const quiet = running ? silent(ctx) : [];
   const menu = (p) => {
     if (p.id === me.id) return null;
@@ -252,7 +258,8 @@ function people(ctx) {
     "section",
     { class: "card people-card" },
     h("h2", { class: "section-title", text: t("ui.people.title", { n: state.participants.length }) }),
-    running ? h("p", { class: "ready-count", text: t("ui.ready.count", { n: ready, total: state.participants.length }) }) : null,
+    running ? h("p", { class: "ready-count", text: t("ui.ready.count", { n: count, total }) }) : null,
+    running && allReady(state) ? h("p", { class: "all-ready", "data-key": "all-ready", text: t("ui.fac.all_ready") }) : null,
     peopleList(state, me, { extra: menu }),
     running && quiet.length
       ? h("p", { class: "quiet", text: t("ui.fac.person_quiet", { names: quiet.map((p) => p.name).join(", ") }) })

@@ -166,6 +166,10 @@ function applyState(pushed) {
     announce(t("ui.step.announce", { name: pick(R.currentStep(state).names) }));
   }
   if (previous && previous.session.status !== "ended" && state.session.status === "ended") announce(t("ui.ended.title"));
+  // The facilitator hears it once when the last person says they are done (the note stays visible).
+  if (facilitatorUi && store.me?.role === "facilitator" && facilitatorUi.allReady(state) && !(previous && lastStep === stepKey && facilitatorUi.allReady(previous))) {
+    announce(t("ui.fac.all_ready"));
+  }
   lastStep = stepKey;
   render();
 }
@@ -603,7 +607,7 @@ function mePanel(state, me) {
   // The facilitator decides when to move on; the others say when they are done.
   if (state.session.status === "running" && me.role !== "facilitator") {
     const ready = state.participants.find((p) => p.id === me.id)?.ready;
-    const count = state.participants.filter((p) => p.ready).length;
+    const { count, total } = state.ready;
     parts.push(
       h("button", {
         type: "button",
@@ -613,7 +617,7 @@ function mePanel(state, me) {
         text: ready ? t("ui.ready.on") : t("ui.ready.off"),
         on: { click: () => send("ready:set", { ready: !ready }) },
       }),
-      h("p", { class: "hint", text: t("ui.ready.count", { n: count, total: state.participants.length }) }),
+      h("p", { class: "hint", text: t("ui.ready.count", { n: count, total }) }),
     );
   }
   const link = local.get(key("facilitator_url"));

@@ -58,3 +58,45 @@ def test_the_timer_runs_as_soon_as_the_facilitator_starts(server, pages):
     expect(ayla.locator(".step-name")).to_have_text("De casus")
     expect(ayla.locator("#timer")).to_have_attribute("data-state", "running")
     screenshot(bram, "stumble1-timer-runs-by-itself-375")
+
+
+def started(server, pages, *names: str):
+    """A session made by the API, joined by ``names`` on phones (the first brings the case), started."""
+    created = server.create_session(title="Team Zuid")
+    fien = pages.open(created["facilitator_url"])
+    expect(fien.locator(".invite")).to_be_visible()
+    phones = []
+    for name in names:
+        page = pages.open(width=375, height=740)
+        join_by_label(page, server.url, created["code"], name)
+        phones.append(page)
+    fien.get_by_label("Wie brengt de casus in?").select_option(label=names[0])
+    fien.get_by_role("button", name="Start de sessie").click()
+    for page in phones:
+        expect(page.locator(".step-name")).to_have_text("Inchecken")
+    return created, fien, phones
+
+
+def test_everyone_can_be_ready_and_the_facilitator_is_told(server, pages):
+    _created, fien, (ayla, bram) = started(server, pages, "Ayla", "Bram")
+    # The facilitator has no ready button and is not counted.
+    expect(fien.get_by_role("button", name="Ik ben klaar met deze stap")).to_have_count(0)
+    expect(fien.get_by_text("0 van 2 klaar")).to_be_visible()
+    ayla.get_by_role("button", name="Ik ben klaar met deze stap").click()
+    expect(bram.get_by_text("1 van 2 klaar")).to_be_visible()
+    expect(fien.locator(".people-card").get_by_text("Iedereen is klaar")).to_have_count(0)
+    bram.get_by_role("button", name="Ik ben klaar met deze stap").click()
+    expect(fien.get_by_text("2 van 2 klaar")).to_be_visible()
+    expect(bram.get_by_text("2 van 2 klaar")).to_be_visible()
+    # A calm note the facilitator sees, and hears once through the polite live region.
+    note = fien.locator(".people-card").get_by_text(
+        "Iedereen is klaar met deze stap. Ga verder wanneer het jou past."
+    )
+    expect(note).to_be_visible()
+    expect(fien.locator("#announcer")).to_have_attribute("aria-live", "polite")
+    expect(fien.locator("#announcer")).to_have_text(re.compile("Iedereen is klaar"))
+    screenshot(fien, "stumble6-all-ready-facilitator-1280")
+    # Someone changes their mind: the note goes.
+    bram.get_by_role("button", name=re.compile("Klaar ✓")).click()
+    expect(fien.get_by_text("1 van 2 klaar")).to_be_visible()
+    expect(note).to_have_count(0)
