@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from . import i18n, limits, records, service
 from .db import db
-from .models import Session
+from .models import Participant, Session
 from .session import RuleViolation, normalise_code
 
 bp = Blueprint("views", __name__)
@@ -141,16 +141,38 @@ def start():
     )
 
 
-def _session_page(code: str, view: str, skip: tuple[str, ...]) -> str:
+def _session_page(code: str, view: str, skip: tuple[str, ...], **context) -> str:
     """One page template serves every view of a session; each gets only the texts it shows."""
     session = _session_or_404(code)
-    return _render("session.html", view=view, code=session.code, **_with_cards(session, skip))
+    return _render("session.html", view=view, code=session.code, **_with_cards(session, skip), **context)
+
+
+def _about(code: str) -> dict:
+    """What a person needs to know they found the right session before joining, and nothing more:
+
+    its title, the facilitator's name and the method's name (never the case, people or writing).
+    """
+    session = _session_or_404(code)
+    with db.session() as orm:
+        facilitator = orm.scalar(
+            select(Participant.name).where(
+                Participant.session_id == session.id,
+                Participant.role == "facilitator",
+                Participant.removed.is_(False),
+            )
+        )
+    method = service.methods().get(session.method_id)
+    return {
+        "title": session.title,
+        "facilitator": facilitator or "",
+        "method": dict(method.names) if method else {},
+    }
 
 
 @bp.get("/s/<code>")
 def participant(code: str):
     """Join with a name, or come back with the token kept in this browser."""
-    return _session_page(code, "participant", NOT_FOR_PARTICIPANTS)
+    return _session_page(code, "participant", NOT_FOR_PARTICIPANTS, about=_about(code))
 
 
 @bp.get("/s/<code>/facilitator")

@@ -166,7 +166,7 @@ function applyState(pushed) {
     announce(t("ui.step.announce", { name: pick(R.currentStep(state).names) }));
   }
   if (previous && previous.session.status !== "ended" && state.session.status === "ended") announce(t("ui.ended.title"));
-  // The facilitator hears it once when the last person says they are done (the note stays visible).
+  // Said once to the facilitator when the last person is done.
   if (facilitatorUi && store.me?.role === "facilitator" && facilitatorUi.allReady(state) && !(previous && lastStep === stepKey && facilitatorUi.allReady(previous))) {
     announce(t("ui.fac.all_ready"));
   }
@@ -235,6 +235,22 @@ function forget() {
   saveOutbox();
 }
 
+// Which session this is (title, facilitator, method): on the join form, then in the header.
+const about = JSON.parse($("#about")?.textContent || "null");
+
+function aboutList(info) {
+  const row = (label, value) => [h("dt", { text: t(label) }), h("dd", { text: value })];
+  return h("dl", { class: "join-about" }, ...row("ui.about.session", info.title || t("ui.about.untitled")), ...row("ui.about.facilitator", info.facilitator), ...row("ui.about.method", pick(info.method)));
+}
+
+function headerTitle(state) {
+  const fac = state.participants.find((p) => p.role === "facilitator");
+  const method = pick(state.method.names);
+  const title = state.session.title || method;
+  swap(regions.title, h("span", { class: "session-name", text: title }), h("span", { class: "session-meta", text: fac ? t("ui.about.header", { method, name: fac.name }) : method }));
+  return title;
+}
+
 // The join form, or a message when this page cannot get in by itself.
 let gate = null;
 function showGate(kind, message) {
@@ -250,6 +266,7 @@ function showGate(kind, message) {
       { class: "card join-card", novalidate: true },
       h("h1", { text: t("ui.join.title") }),
       h("p", { class: "lead", text: t("ui.join.lead", { code }) }),
+      about ? aboutList(about) : null,
       h("div", { class: "field" }, h("label", { for: "join-name", text: t("ui.join.name") }), h("p", { class: "hint", text: t("ui.join.name_hint") }), input),
       h("button", { type: "submit", class: "button primary wide", text: t("ui.join.go") }),
       status,
@@ -440,8 +457,7 @@ async function render() {
   if (!regions.gate.hidden) swap(regions.gate);
   regions.gate.hidden = true;
   regions.stage.hidden = false;
-  const title = state.session.title || pick(state.method.names);
-  regions.title.textContent = title;
+  const title = headerTitle(state);
   document.title = `${title} · ${t("ui.app.name")}`;
   if (store.deck && !cardsUi) {
     cardsUi = await import("./cards.js");

@@ -100,3 +100,26 @@ def test_everyone_can_be_ready_and_the_facilitator_is_told(server, pages):
     bram.get_by_role("button", name=re.compile("Klaar ✓")).click()
     expect(fien.get_by_text("1 van 2 klaar")).to_be_visible()
     expect(note).to_have_count(0)
+
+
+def test_a_newcomer_sees_which_session_they_join(server, pages):
+    created = server.create_session(title="Team Oost", name="Fien")
+    ayla = pages.open(f"{server.url}/s/{created['code']}", width=375, height=740)
+    about = ayla.locator(".join-card")
+    expect(about.get_by_text("Team Oost")).to_be_visible()
+    expect(about.get_by_text("Fien", exact=True)).to_be_visible()
+    expect(about.get_by_text("Online intervisie in vijf fasen", exact=True)).to_be_visible()
+    expect(about.get_by_text("Begeleider")).to_be_visible()
+    screenshot(ayla, "stumble9-join-shows-session-375")
+    # In English too, without a reload.
+    ayla.get_by_role("button", name="EN", exact=True).click()
+    expect(about.get_by_text("Facilitator")).to_be_visible()
+    expect(about.get_by_text("Five-phase online intervision", exact=True)).to_be_visible()
+    ayla.get_by_role("button", name="NL", exact=True).click()
+    ayla.get_by_label("Jouw naam").fill("Ayla")
+    ayla.get_by_role("button", name="Meedoen").click()
+    # After joining the header says it, on a phone too.
+    header = ayla.get_by_role("banner")
+    expect(header.get_by_text("Team Oost")).to_be_visible()
+    expect(header.get_by_text("Online intervisie in vijf fasen · begeleid door Fien")).to_be_visible()
+    screenshot(ayla, "stumble9-header-after-joining-375")
