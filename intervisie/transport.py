@@ -23,7 +23,8 @@ eventlet, so an upgrade of those needs a look here (and at ``tests/live/test_tra
 - **Every event with an acknowledgement id is answered.** A packet whose JSON
   does not parse (or holds an integer literal over 100 digits, which
   python-engineio's JSON refuses), that is not a list starting with an event
-  name, or that carries binary attachments (this protocol has none), becomes
+  name, that names one of the server's own reserved events (``connect``,
+  ``disconnect``), or that carries binary attachments (this protocol has none), becomes
   the event ``MALFORMED`` with the same id; ``events`` answers it with
   ``bad_request``. Before, python-socketio dropped such a packet silently.
 """
@@ -37,6 +38,10 @@ from socketio import packet as sio_packet
 
 # The event name a malformed packet is delivered as; no client event may use it.
 MALFORMED = "intervisie:malformed"
+# Names python-socketio keeps for its own connect and disconnect handlers: a client sending an
+# event by one of these names would run them (a fake "disconnect" dropped the connection's row
+# while the socket stayed in its rooms, out of reach of removal and claims).
+RESERVED = frozenset({"connect", "disconnect", "connect_error"})
 
 
 def apply(app, server) -> None:
@@ -85,7 +90,10 @@ class Packet(sio_packet.Packet):
 
     def decode(self, encoded_packet):
         if not isinstance(encoded_packet, str):
-            raise ValueError("binary message without a binary packet")
+            # A binary frame without a binary packet: nothing to answer, nothing worth a traceback in the log.
+            self.packet_type, self.namespace, self.id = sio_packet.EVENT, None, None
+            self._malformed()
+            return 0
         try:
             attachments = super().decode(encoded_packet)
         except (ValueError, RecursionError):
@@ -97,7 +105,12 @@ class Packet(sio_packet.Packet):
             raise ValueError("this server asks no binary acknowledgements")
         if self.packet_type == sio_packet.BINARY_EVENT or (
             self.packet_type == sio_packet.EVENT
-            and not (isinstance(self.data, list) and self.data and isinstance(self.data[0], str))
+            and not (
+                isinstance(self.data, list)
+                and self.data
+                and isinstance(self.data[0], str)
+                and self.data[0] not in RESERVED
+            )
         ):
             self._malformed()
             return 0

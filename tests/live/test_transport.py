@@ -140,6 +140,9 @@ def test_fragmented_message_under_the_limit_is_read_and_answered(server):
         '4211["no:such:event",{}]',
         '4211["ready:set",{},{}]',  # two arguments
         '451-11["ready:set",{"_placeholder":true,"num":0}]',  # binary attachments: none in this protocol
+        '4211["disconnect"]',  # the server's own events are not the client's to send
+        '4211["connect",{}]',
+        '4211["connect_error",{}]',
     ],
 )
 def test_unreadable_event_is_answered_bad_request(server, packet):
@@ -306,3 +309,25 @@ def test_a_connect_over_the_address_budget_gets_connect_error(tmp_path):
         for each in opened:
             each.close()
         live.stop()
+
+
+def test_a_client_sent_disconnect_event_does_not_escape_removal(server):
+    """A fake ``disconnect`` event once dropped the connection's row while the socket stayed in its rooms."""
+    created = server.create_session()
+    facilitator = socketio.Client()
+    facilitator.connect(server.url, transports=["websocket"])
+    state = facilitator.call("session:resume", {"token": created["token"]}, timeout=10)["snapshot"]
+    raw = RawSocketIO(server.port).connect()
+    try:
+        kim = raw.call("session:join", {"code": created["code"], "name": "Kim"}, 1)["snapshot"]["me"]["id"]
+        raw.send('42["disconnect"]')
+        raw.send(event("ready:set", {"ready": True}, 2))
+        assert raw.ack(2)["error"] == "not_started"  # still bound: the fake event changed nothing
+        removed = facilitator.call(
+            "participant:remove", {"participant_id": kim, "control": state["control"]}, timeout=10
+        )
+        assert removed["ok"], removed
+        raw.wait_closed(timeout=10)  # removal closes the socket (TimeoutError if it stays open)
+    finally:
+        raw.close()
+        facilitator.disconnect()
