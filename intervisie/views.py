@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import segno
@@ -100,6 +101,46 @@ def _session_or_404(code: str) -> Session:
 
 
 _TOO_MANY: dict[str, str] = {}
+# How deep a JSON body may nest: the deepest this API reads is three levels.
+MAX_JSON_DEPTH = 32
+
+
+def readable_json(value) -> bool:
+    """Whether a parsed JSON body holds only valid Unicode (no lone surrogate) and nests at most ``MAX_JSON_DEPTH``."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            return False
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend((k, depth + 1) for k in item)
+            pending.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            pending.extend((v, depth + 1) for v in item)
+    return True
+
+
+@bp.before_app_request
+def refuse_unreadable_json():
+    """A JSON body that does not parse, nests past reason or is not valid Unicode is answered 400
+    ``bad_request`` before any handler reads it (it once reached a hash of a token and answered 500)."""
+    if not request.is_json or not request.content_length:
+        return None
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        body = None
+        readable = False
+    else:
+        readable = readable_json(body)
+    if readable:
+        return None
+    return _api_error("bad_request", page_language())
 
 
 @bp.before_app_request

@@ -269,3 +269,35 @@ def test_the_database_itself_keeps_names_and_the_case_bringer_unique(group, row)
         orm.add(Participant(id="x" * 32, session_id=session_id, token_hash="t" * 64, joined_at=0, **row))
         with pytest.raises(IntegrityError):
             orm.commit()
+
+
+# --- 8 and 15 over HTTP: every JSON body is answered, none reaches a handler unreadable -----
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"token": "\\ud83d' + "x" * 30 + '"}',
+        '{"method_id": "vijf-fasen", "name": "Fien", "follow_up": {"code": "\\ud83d"}}',
+        '{"method_id": "vijf-fasen", "name": "Fien", "follow_up": {"code": "ABCDEF", "token": "'
+        + "\\udc00" * 20
+        + '"}}',
+        '{"title": ' + "[" * 1000 + "]" * 1000 + "}",
+        '{"title": ' + "[" * 40 + "]" * 40 + "}",
+        '{"unfinished": ',
+    ],
+)
+def test_an_unreadable_json_body_is_a_bad_request_on_every_endpoint(client, group, body):
+    for method, path in [
+        ("post", "/api/sessions"),
+        ("post", f"/api/sessions/{group.code}/record.md"),
+        ("post", f"/api/sessions/{group.code}/record.pdf"),
+        ("post", f"/api/sessions/{group.code}/record.json"),
+        ("post", f"/api/sessions/{group.code}/attendance.csv"),
+        ("post", f"/api/sessions/{group.code}/record/case"),
+        ("post", f"/api/sessions/{group.code}/delete"),
+        ("delete", f"/api/sessions/{group.code}"),
+    ]:
+        answer = getattr(client, method)(path, data=body, content_type="application/json")
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert answer.get_json()["error"] == "bad_request" and answer.get_json()["message"]
