@@ -39,21 +39,65 @@ def normalise_code(raw: str) -> str:
     return re.sub(r"[\s-]", "", raw).upper()
 
 
-# Zero-width joiner (U+200D) is a format character that builds emoji such as 👩‍⚕️; it stays.
-_KEPT_FORMAT = {"\u200d"}
+# Unicode's Default_Ignorable_Code_Point ranges: characters that show nothing (zero-width
+# spaces, joiners, variation selectors, Hangul fillers, tags...). A name made of them would
+# look empty, and one with them added would look like someone else's.
+_IGNORABLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+# Of those, the ones emoji are built with (👩‍⚕️, ❤️, the flag of England): kept in contributions.
+_EMOJI_PARTS = ((0x200D, 0x200D), (0xFE00, 0xFE0F), (0xE0020, 0xE007F), (0xE0100, 0xE01EF))
+# Shows as a blank though it is a symbol.
+_BLANK_SYMBOLS = {"\u2800"}
 
 
-def _visible_characters(text: str, *, keep: str) -> str:
-    """Drop control (Cc), format (Cf: zero-width, bidi overrides) and unassigned characters, but ``keep``."""
-    return "".join(
-        ch
+def _within(ch: str, ranges) -> bool:
+    point = ord(ch)
+    return any(low <= point <= high for low, high in ranges)
+
+
+def _kept(ch: str, multi_line: bool) -> bool:
+    """Whether ``ch`` stays in a stored text: no controls, bidi overrides or invisible characters.
+
+    Unassigned code points stay: they are most likely emoji newer than this
+    Python's Unicode tables (🫨 is one in Unicode 14).
+    """
+    if ch in "\n\t":
+        return multi_line
+    if _within(ch, _IGNORABLE):
+        return multi_line and _within(ch, _EMOJI_PARTS)
+    return unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+
+
+def _shows_something(text: str) -> bool:
+    """Whether any character of ``text`` is seen: a letter, digit, mark on a base, punctuation or symbol."""
+    return any(
+        ch not in _BLANK_SYMBOLS
+        and not _within(ch, _IGNORABLE)
+        and unicodedata.category(ch)[0] not in ("Z", "M", "C")
+        or unicodedata.category(ch) in ("Cn", "Co")
         for ch in text
-        if ch in keep or ch in _KEPT_FORMAT or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Cn")
     )
 
 
 def clean_text(value, max_length: int, *, required: bool = True, single_line: bool = False) -> str:
-    """A user's text as stored: NFC, without invisible or bidi-override characters, trimmed.
+    """A user's text as stored: NFC, without controls, bidi overrides or invisible characters, trimmed.
 
     Refuses what is not text or not valid Unicode (a lone UTF-16 surrogate) with
     ``bad_request``, an empty text with ``empty`` and one over ``max_length``
@@ -70,9 +114,13 @@ def clean_text(value, max_length: int, *, required: bool = True, single_line: bo
     text = unicodedata.normalize("NFC", value)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     if single_line:
-        text = " ".join(_visible_characters(text.replace("\n", " ").replace("\t", " "), keep=" ").split())
+        text = " ".join(
+            "".join(ch for ch in text.replace("\n", " ").replace("\t", " ") if _kept(ch, False)).split()
+        )
     else:
-        text = _visible_characters(text, keep="\n\t").strip()
+        text = "".join(ch for ch in text if _kept(ch, True)).strip()
+    if not _shows_something(text):
+        text = ""  # only blanks, fillers or lone combining marks: nothing anyone could read
     if len(text) > max_length:
         raise RuleViolation("too_long", max=max_length)
     if required and not text:

@@ -139,16 +139,75 @@ def test_a_text_written_in_a_closed_step_comes_back_unfiled(group):
 
 @pytest.mark.parametrize(
     "lookalike",
-    ["Zoe\u0308", "Zoë\u200b", "\u200bZoë", "ZOË", "zoë", "Zoë\u202e", "Zo\u00eb ", " Zoë\n"],
+    [
+        "Zoe\u0308",
+        "Zoë\u200b",
+        "\u200bZoë",
+        "ZOË",
+        "zoë",
+        "Zoë\u202e",
+        "Zo\u00eb ",
+        " Zoë\n",
+        "Zoë\ufe0f",
+        "Zoë\u200d",
+        "Zoë\u3164",
+        "Zo\ufe00ë",
+        "Z\u034foë",
+        "Zo\u180bë",
+        "Zo\u00adë",
+        "Ｚｏë",
+    ],
 )
 def test_a_name_that_looks_the_same_is_the_same_name(app, group, lookalike):
     Person(app, "Zoë").ok("session:join", code=group.code, name="Zoë")
     assert Person(app, "X").emit("session:join", code=group.code, name=lookalike)["error"] == "name_taken"
 
 
-@pytest.mark.parametrize("invisible", ["\u200b", "\u200b\u200c\u2060", "\u202e", "\n\t", "\x00"])
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u200b",
+        "\u200b\u200c\u2060",
+        "\u202e",
+        "\n\t",
+        "\x00",
+        "\u3164",
+        "\u115f",
+        "\u2800",
+        "\u200d\u200d",
+        "\u034f",
+        "\u0301\u0301",
+        "\ufe0f",
+        "\U000e0041",
+    ],
+)
 def test_an_invisible_name_is_no_name(app, group, invisible):
     assert Person(app, "X").emit("session:join", code=group.code, name=invisible)["error"] == "name_required"
+
+
+@pytest.mark.parametrize(
+    "blank", ["\u200d", "\ufe0f", "\u3164", "\u2800", "\u034f", "\u0301", "\u115f\u1160"]
+)
+def test_a_contribution_that_shows_nothing_is_empty(group, blank):
+    group.start()
+    group.go(2)
+    answer = group.participants[0].emit(
+        "contribution:add", client_id=uuid.uuid4().hex, kind="question", text=blank
+    )
+    assert answer["error"] == "empty"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["🫨 schudt", "🩷", "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f", "❤️ 👨‍👩‍👧"],
+)
+def test_emoji_newer_than_pythons_tables_and_emoji_sequences_are_kept(group, text):
+    group.start()
+    group.go(2)
+    stored = group.participants[0].ok(
+        "contribution:add", client_id=uuid.uuid4().hex, kind="question", text=text
+    )
+    assert stored["contribution"]["text"] == text
 
 
 def test_names_are_single_line_and_texts_keep_their_lines_but_lose_invisible_characters(app, group):
