@@ -30,6 +30,7 @@ CONTROLS = {
     "cards:deal",
     "cards:reshuffle",
     "cards:focus",
+    "cards:draw",  # guarded when the facilitator draws; a player's own draw ignores it
 }
 
 

@@ -360,3 +360,17 @@ def test_an_unreadable_json_body_is_a_bad_request_on_every_endpoint(client, grou
         answer = getattr(client, method)(path, data=body, content_type="application/json")
         assert answer.status_code == 400, (path, answer.status_code)
         assert answer.get_json()["error"] == "bad_request" and answer.get_json()["message"]
+
+
+def test_a_facilitators_double_click_gives_one_card(app, client):
+    group = Group(app, client, participants=3, method_id="manager-coachkwadrant")
+    group.start()
+    f = group.facilitator
+    f.ok("step:go", to=3)
+    lou = group.participants[0]
+    before = len(lou.reconnect()["snapshot"]["hand"])
+    control = f.current_control()
+    assert f.ok("cards:draw", participant_id=lou.id, control=control)
+    assert f.emit("cards:draw", participant_id=lou.id, control=control)["error"] == "stale"
+    assert len(lou.reconnect()["snapshot"]["hand"]) == before + 1
+    assert group.participants[1].ok("cards:draw")["card"]  # a player's own draw needs no control

@@ -121,14 +121,16 @@ def _card_action(sid: str, payload: dict, now: float, change, *, facilitator_onl
     """Shared frame of the card actions other than playing: check, change the state, store, broadcast.
 
     ``change(session, person, deck, state, step, rule)`` returns the new state
-    and extra acknowledgement fields. The facilitator's deck controls are
-    guarded like every facilitator control (``require_current``).
+    and extra acknowledgement fields. Every card action of the facilitator
+    (deal, reshuffle, focus, a draw for someone) is guarded like every
+    facilitator control (``require_current``); a player's own draw is not.
     """
 
     with db.session(write=True) as orm:
         person, session = bound(orm, sid)
         if facilitator_only:
             rules.require_facilitator(person.role)
+        if person.role == "facilitator":  # every card action of the facilitator is a guarded control
             require_current(session, payload)
             session.control += 1
         deck, state = _deck_and_state(session)

@@ -128,7 +128,8 @@ export function quadrantTag(deck, c) {
 
 // ctx: {state, me, deck, hand, contributions, send, control, busy, confirm, announce, upsert, setHand, render}
 // control(event, payload, {stale}) sends one card action at a time (busy while it is on its way),
-// with the state's `control` it acted on unless stale is false (a draw is per person).
+// with the state's `control` it acted on unless stale is false (a player's own draw is per person;
+// the facilitator's always carries it).
 export function render(regions, ctx) {
   const { state, me } = ctx;
   const mode = ctx.deck ? phase(state) : "none";

@@ -247,7 +247,7 @@ function headerTitle(state) {
   const fac = state.participants.find((p) => p.role === "facilitator");
   const method = pick(state.method.names);
   const title = state.session.title || method;
-  swap(regions.title, h("span", { class: "session-name", text: title }), h("span", { class: "session-meta", text: fac ? t("ui.about.header", { method, name: fac.name }) : method }));
+  swap(regions.title, h("b", { text: title }), h("span", { class: "session-meta", text: fac ? t("ui.about.header", { method, name: fac.name }) : method }));
   return title;
 }
 
@@ -545,7 +545,9 @@ function cardsCtx(state, me) {
     store.hand = hand;
     render();
   };
-  const act = (event, payload, { stale = true } = {}) => control(event, payload, stale ? state.control : null);
+  // Every card action of the facilitator is a control (a double click must not deal or give twice).
+  const act = (event, payload, { stale = true } = {}) =>
+    control(event, payload, stale || me?.role === "facilitator" ? state.control : null);
   return { state, me, deck: store.deck, hand: store.hand || [], contributions: store.contributions, send, control: act, busy: busy(), confirm: confirmDialog, announce, upsert, setHand, render };
 }
 
@@ -716,10 +718,11 @@ socket.on("session:deleted", sessionDeleted);
 // Sound: browsers allow it only after a gesture; the button mutes it for this device.
 const soundButton = $("#sound-toggle");
 function showSound() {
+  if (!soundButton) return; // not on the read-only screen
   soundButton.setAttribute("aria-pressed", String(!sound.muted));
   soundButton.textContent = t(sound.muted ? "ui.sound.off" : "ui.sound.on");
 }
-soundButton.addEventListener("click", () => {
+soundButton?.addEventListener("click", () => {
   sound.setMuted(!sound.muted);
   showSound();
 });
