@@ -69,6 +69,12 @@ class Config:
     ADDRESS_EVENT_BURST = _number("INTERVISIE_ADDRESS_EVENT_BURST", 300)
     # Join codes looked up (session:join/watch/claim/resume, and any HTTP path with a code) a minute.
     LOOKUPS_PER_ADDRESS_PER_MINUTE = _number("INTERVISIE_LOOKUPS_PER_ADDRESS_PER_MINUTE", 120)
+    # Entries (join/watch/claim/resume) one connection makes a minute: each builds a whole snapshot,
+    # and a browser enters once per connection (again after a role hand-over).
+    ENTRIES_PER_CONNECTION_PER_MINUTE = _number("INTERVISIE_ENTRIES_PER_CONNECTION_PER_MINUTE", 12)
+    # Contributions one session holds at most: a real session has a few hundred at most, and this
+    # bounds the size of every snapshot (at most about 1 MB).
+    MAX_CONTRIBUTIONS_PER_SESSION = _number("INTERVISIE_MAX_CONTRIBUTIONS_PER_SESSION", 500)
     # Per session: everyone in it together, so one busy session cannot starve the others.
     SESSION_EVENTS_PER_SECOND = _number("INTERVISIE_SESSION_EVENTS_PER_SECOND", 30)
     SESSION_EVENT_BURST = _number("INTERVISIE_SESSION_EVENT_BURST", 100)

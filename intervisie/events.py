@@ -109,7 +109,7 @@ def handle(action, args: tuple, event: str | None = None) -> dict:
             raise RuleViolation("bad_request")
         payload = args[0]
         lang = payload.get("lang") if isinstance(payload.get("lang"), str) else lang
-        if event in LOOKUPS and not limits.of(current_app).lookup_allowed(request.remote_addr):
+        if event in LOOKUPS and not limits.of(current_app).entry_allowed(sid, request.remote_addr):
             raise RuleViolation("rate_limited")
         if event not in LOOKUPS and describe(sid)[1] is None:
             # This connection never entered a session: saying so needs no database work.
@@ -149,6 +149,7 @@ def _recheck_presence(app, session_id: str, delay: float) -> None:
 def _on_disconnect(reason=None):
     """A connection closed: presence changes after the grace period, not now."""
     _known.pop(request.sid, None)
+    limits.of(current_app).entries.forget(request.sid)
     try:
         deliver(service.disconnect(request.sid, time.time()))
     except Exception:

@@ -374,3 +374,27 @@ def test_a_facilitators_double_click_gives_one_card(app, client):
     assert f.emit("cards:draw", participant_id=lou.id, control=control)["error"] == "stale"
     assert len(lou.reconnect()["snapshot"]["hand"]) == before + 1
     assert group.participants[1].ok("cards:draw")["card"]  # a player's own draw needs no control
+
+
+# --- 14: a whole snapshot is built only so often, and a session holds only so much ----------
+
+
+def test_one_connection_enters_only_a_few_times_a_minute(app, group):
+    p = group.participants[0]
+    answers = [p.emit("session:resume", token=p.token) for _ in range(15)]
+    assert [a["ok"] for a in answers[:11]] == [True] * 11  # Person joined once already: 12 a minute
+    assert answers[-1]["error"] == "rate_limited"
+    assert Person(app, "X").ok("session:resume", token=p.token)  # a new connection has its own budget
+
+
+def test_a_session_holds_at_most_so_many_contributions(app, group):
+    app.config["MAX_CONTRIBUTIONS_PER_SESSION"] = 3
+    group.start()
+    group.go(2)
+    for person in group.participants[:3]:
+        person.ok("contribution:add", client_id=uuid.uuid4().hex, kind="question", text="Wat wil je?")
+    full = group.participants[0].emit(
+        "contribution:add", client_id=uuid.uuid4().hex, kind="question", text="En?"
+    )
+    assert full["error"] == "session_full" and "3" in full["message"]
+    assert len(stored_texts()) == 3

@@ -11,7 +11,7 @@ from ..db import db
 from ..methods import MARK_VALUES, Step, scale_of
 from ..models import Contribution, Mark, Participant, Session
 from ..session import Contributor, RuleViolation
-from .base import Outcome, bound, checked_text, method_of, new_id, touch
+from .base import Outcome, bound, cfg, checked_text, method_of, new_id, touch
 from .views import changes_balance, published, state_emit, view_one, visible
 
 
@@ -50,6 +50,12 @@ def check_new(orm, session: Session, person: Participant, kind, text: str) -> tu
         orm.scalar(own),
         speaker,
     )
+    most = cfg("MAX_CONTRIBUTIONS_PER_SESSION")
+    held = orm.scalar(
+        select(func.count()).select_from(Contribution).where(Contribution.session_id == session.id)
+    )
+    if held >= most:  # bounds every snapshot and record of the session
+        raise RuleViolation("session_full", max=most)
     return step, flag
 
 
