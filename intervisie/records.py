@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import time
+from contextlib import contextmanager
 
 from babel.numbers import format_decimal
 from flask import Blueprint, Response, jsonify, request
@@ -149,7 +151,28 @@ def download_record(code: str, fmt: str):
         raise Refused("record_too_large", 413, lang, limit=format_decimal(export.PDF_MAX_CHARS, locale=lang))
     content_type, write = WRITERS[fmt]
     filename = f"{export.label(lang, 'filename')}-{record['session']['date']}.{fmt}"
-    return _download(run_off_loop(write, record), content_type, filename)
+    with _one_build_per_session(session.id, lang):
+        body = run_off_loop(write, record)
+    return _download(body, content_type, filename)
+
+
+_building: set[str] = set()  # sessions whose record file is being written now
+_building_lock = threading.Lock()
+
+
+@contextmanager
+def _one_build_per_session(session_id: str, lang: str):
+    """One record file of a session at a time: repeated downloads of a long PDF cannot fill the
+    few worker threads that every session's downloads share (refused 503 ``busy``, try again)."""
+    with _building_lock:
+        if session_id in _building:
+            raise Refused("busy", 503, lang)
+        _building.add(session_id)
+    try:
+        yield
+    finally:
+        with _building_lock:
+            _building.discard(session_id)
 
 
 def _case_view(orm, session: Session) -> dict:

@@ -398,3 +398,22 @@ def test_a_session_holds_at_most_so_many_contributions(app, group):
     )
     assert full["error"] == "session_full" and "3" in full["message"]
     assert len(stored_texts()) == 3
+
+
+def test_one_record_file_of_a_session_is_written_at_a_time(client, group, monkeypatch):
+    from intervisie import records
+
+    path = f"/api/sessions/{group.code}/record.pdf"
+    auth = {"Authorization": f"Bearer {group.facilitator.token}"}
+    during = []
+    real = records.run_off_loop
+
+    def slow_build(write, record):  # a second download arrives while the first is being written
+        during.append(client.get(path, headers=auth))
+        return real(write, record)
+
+    monkeypatch.setattr(records, "run_off_loop", slow_build)
+    assert client.get(path, headers=auth).status_code == 200
+    assert during[0].status_code == 503 and during[0].get_json()["error"] == "busy"
+    monkeypatch.setattr(records, "run_off_loop", real)
+    assert client.get(path, headers=auth).status_code == 200  # and after it, the next one goes ahead
