@@ -240,7 +240,7 @@ const about = JSON.parse($("#about")?.textContent || "null");
 
 function aboutList(info) {
   const row = (label, value) => [h("dt", { text: t(label) }), h("dd", { text: value })];
-  return h("dl", { class: "join-about" }, ...row("ui.about.session", info.title || t("ui.about.untitled")), ...row("ui.about.facilitator", info.facilitator), ...row("ui.about.method", pick(info.method)));
+  return h("dl", { class: "join-about" }, ...(info.title ? row("ui.about.session", info.title) : []), ...row("ui.about.facilitator", info.facilitator), ...row("ui.about.method", pick(info.method)));
 }
 
 function headerTitle(state) {

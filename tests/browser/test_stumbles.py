@@ -123,3 +123,67 @@ def test_a_newcomer_sees_which_session_they_join(server, pages):
     expect(header.get_by_text("Team Oost")).to_be_visible()
     expect(header.get_by_text("Online intervisie in vijf fasen · begeleid door Fien")).to_be_visible()
     screenshot(ayla, "stumble9-header-after-joining-375")
+
+
+def marker_of(summary) -> str:
+    """What a folded section shows before its title (the chevron), as the browser draws it."""
+    return summary.evaluate(
+        "s => { const b = getComputedStyle(s, '::before'); return b.content !== 'none' &&"
+        " parseFloat(b.width) > 0 && b.display !== 'none' ? 'shown' : 'none' }"
+    )
+
+
+def test_folds_sound_and_projector_marks(server, pages, axe_script):
+    from .test_quality import serious
+
+    created = server.create_session(title="Team West")
+    fien = pages.open(created["facilitator_url"], bypass_csp=True, reduced_motion="reduce")
+    ayla = pages.open(width=375, height=740, bypass_csp=True, reduced_motion="reduce")
+    join_by_label(ayla, server.url, created["code"], "Ayla")
+    bram = pages.open(width=375, height=740, bypass_csp=True, reduced_motion="reduce")
+    join_by_label(bram, server.url, created["code"], "Bram")
+    screen = pages.open(created["screen_url"], width=1920, height=1080, bypass_csp=True)
+    fien.get_by_label("Wie brengt de casus in?").select_option(label="Ayla")
+    fien.get_by_role("button", name="Start de sessie").click()
+    for _ in range(2):
+        fien.locator("[data-key=step-next]").click()
+    expect(bram.locator(".step-name")).to_have_text("Verhelderende vragen")
+    bram.get_by_label(re.compile("vraag", re.I)).first.fill("Wat maakt het lastig?")
+    bram.locator("[data-key=send-question]").click()
+    ayla.locator(".mark-button.mark-warm").first.click()
+
+    # Every folded section shows that it opens (the person menu keeps its own ⋯).
+    expect(fien.locator("details.invite > summary")).to_be_visible()
+    for page in (fien, ayla):
+        summaries = page.locator("details > summary:not(.person-menu > summary)")
+        assert summaries.count() > 0
+        for i in range(summaries.count()):
+            assert marker_of(summaries.nth(i)) == "shown", summaries.nth(i).inner_text()
+    start = pages.open(f"{server.url}/")
+    assert marker_of(start.locator("#follow-up > summary")) == "shown"
+
+    # The sound button says its state, and the read-only screen has none.
+    sound = bram.get_by_role("button", name="Geluid: aan")
+    expect(sound).to_have_attribute("aria-pressed", "true")
+    sound.click()
+    expect(bram.get_by_role("button", name="Geluid: uit")).to_have_attribute("aria-pressed", "false")
+    bram.get_by_role("button", name="EN", exact=True).click()
+    expect(bram.get_by_role("button", name="Sound: off")).to_be_visible()
+    expect(screen.locator(".step-name")).to_have_text("Verhelderende vragen")
+    expect(screen.get_by_role("button", name=re.compile("Geluid|Sound"))).to_have_count(0)
+
+    # The projector's marks are large enough to read from the back of the room.
+    chip = screen.locator(".contribution .chip.mark-warm")
+    expect(chip).to_be_visible()
+    size = float(chip.evaluate("c => parseFloat(getComputedStyle(c).fontSize)"))
+    assert size >= 24, size
+    screenshot(screen, "stumble10-projector-marks-1920")
+    fien.locator("details.invite > summary").click()
+    screenshot(fien, "stumble10-folds-facilitator-1280")
+
+    # No serious accessibility problem in the views touched, in English too.
+    fien.get_by_role("button", name="EN", exact=True).click()
+    found = {
+        name: serious(page, axe_script) for name, page in {"facilitator": fien, "participant": bram}.items()
+    }
+    assert not any(found.values()), found
