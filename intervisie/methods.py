@@ -11,7 +11,7 @@ a KeyError or TypeError escape.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -368,3 +368,33 @@ def load_library(directory: Path) -> tuple[dict[str, Method], dict[str, Deck]]:
 
 def default_directory() -> Path:
     return Path(__file__).resolve().parent.parent / "methods"
+
+
+def method_to_data(method: Method) -> dict:
+    """The method as plain JSON data, kept with a session so it outlives a changed or removed method file."""
+    return asdict(method)
+
+
+def method_from_data(data: dict) -> Method:
+    """The method a session kept (``method_to_data``), rebuilt."""
+    steps = tuple(
+        Step(
+            **{
+                **step,
+                "contribute": {kind: tuple(roles) for kind, roles in step["contribute"].items()},
+                "rules": tuple(
+                    Rule(**{**rule, **{k: tuple(rule[k]) for k in ("values", "by", "roles")}})
+                    for rule in step["rules"]
+                ),
+            }
+        )
+        for step in data["steps"]
+    )
+    return Method(
+        **{
+            **data,
+            "group_size": tuple(data["group_size"]),
+            "steps": steps,
+            "house_rules": {lang: tuple(items) for lang, items in data["house_rules"].items()},
+        }
+    )

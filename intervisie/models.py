@@ -61,7 +61,9 @@ class Session(Base):
     # Card deck of a card method, and its state: draw pile, hands, focus quadrant.
     deck_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     cards: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    # The deck as it was when the session was created, so a replaced deck file cannot orphan its cards.
+    # The method and the deck as they were when the session was created: a changed, replaced or
+    # removed file never breaks a session under way (its steps, rules and cards stay what they were).
+    method: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     deck: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # The case text as the case bringer chose to record it (shortened or redacted).
     record_case: Mapped[str | None] = mapped_column(Text, nullable=True)

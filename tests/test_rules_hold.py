@@ -417,3 +417,22 @@ def test_one_record_file_of_a_session_is_written_at_a_time(client, group, monkey
     assert during[0].status_code == 503 and during[0].get_json()["error"] == "busy"
     monkeypatch.setattr(records, "run_off_loop", real)
     assert client.get(path, headers=auth).status_code == 200  # and after it, the next one goes ahead
+
+
+def test_a_method_file_changed_or_removed_under_a_session_changes_nothing_for_it(app, client, group):
+    group.start()
+    group.go(2)
+    group.participants[0].ok("contribution:add", client_id=uuid.uuid4().hex, kind="question", text="Wat?")
+    installed = app.extensions["intervisie_methods"]
+    shipped = installed.pop("vijf-fasen")  # removed from the server, or replaced by a shorter one
+    try:
+        snapshot = group.participants[1].reconnect()["snapshot"]
+        assert [s["id"] for s in snapshot["method"]["steps"]] == [s.id for s in shipped.steps]
+        group.facilitator.ok("step:go", to="next")
+        record = client.get(
+            f"/api/sessions/{group.code}/record.md",
+            headers={"Authorization": f"Bearer {group.facilitator.token}"},
+        )
+        assert record.status_code == 200 and "Wat?" in record.get_data(as_text=True)
+    finally:
+        installed["vijf-fasen"] = shipped

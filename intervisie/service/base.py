@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from .. import session as rules
 from ..db import db
-from ..methods import Method
+from ..methods import Method, method_from_data
 from ..models import Connection, Participant, Session
 from ..session import RuleViolation, Timer
 
@@ -71,7 +71,35 @@ def methods() -> dict[str, Method]:
     return current_app.extensions["intervisie_methods"]
 
 
+_kept: dict[tuple[str, str], object] = {}
+
+
+def kept_with(session: Session, name: str, rebuild):
+    """What ``session`` kept in its column ``name`` (its method, its deck), rebuilt from the data once
+    per process; None when it kept none (a session from before they were kept)."""
+    key = (session.id, name)
+    found = _kept.get(key)
+    if found is None:
+        data = getattr(session, name)
+        if data is None:
+            return None
+        if len(_kept) > 4000:
+            _kept.clear()
+        found = _kept[key] = rebuild(data)
+    return found
+
+
 def method_of(session: Session) -> Method:
+    """The session's method as it was when the session was created (see ``Session.method``).
+
+    Sessions from before methods were kept with them use the installed method
+    of that id; when that is gone too, ``unknown_method``.
+    """
+    kept = kept_with(session, "method", method_from_data)
+    if kept is not None:
+        return kept
+    if session.method_id not in methods():
+        raise RuleViolation("unknown_method")
     return methods()[session.method_id]
 
 

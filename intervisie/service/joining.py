@@ -12,6 +12,7 @@ from .. import i18n
 from .. import session as rules
 from ..db import db
 from ..decks import deck_to_data
+from ..methods import method_to_data
 from ..models import Connection, Participant, Session
 from ..session import RuleViolation
 from . import cards
@@ -85,6 +86,7 @@ def create_session(payload: dict, now: float | None = None, follow_up: tuple = (
             follow_up_of=follow_up_of,
             carried_actions=carried_actions,
             deck_id=deck.id if deck else None,
+            method=method_to_data(method),
             deck=deck_to_data(deck) if deck else None,
             cards=card_state,
         )

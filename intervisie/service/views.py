@@ -10,7 +10,18 @@ from .. import session as rules
 from ..decks import Deck, deck_from_data
 from ..methods import Method
 from ..models import Connection, Contribution, Mark, Participant, Session, StepVisit
-from .base import Emit, Outcome, cfg, connected_ids, method_of, room_all, room_person, timer_of, to_ms
+from .base import (
+    Emit,
+    Outcome,
+    cfg,
+    connected_ids,
+    kept_with,
+    method_of,
+    room_all,
+    room_person,
+    timer_of,
+    to_ms,
+)
 
 # Who may say they are done with a step; the facilitator decides when to move on instead.
 READY_ROLES = ("participant", "case_bringer")
@@ -234,9 +245,6 @@ def decks() -> dict[str, Deck]:
     return current_app.extensions.get("intervisie_decks", {})
 
 
-_kept_decks: dict[str, Deck] = {}
-
-
 def deck_of(session: Session) -> Deck | None:
     """The session's deck as it was when the session was created; None for a session without cards.
 
@@ -244,13 +252,9 @@ def deck_of(session: Session) -> Deck | None:
     file never leaves hands or the pile with cards that no longer exist.
     Sessions from before that fall back to the installed deck of that id.
     """
-    if session.deck:
-        deck = _kept_decks.get(session.id)
-        if deck is None:
-            if len(_kept_decks) > 1000:
-                _kept_decks.clear()
-            deck = _kept_decks[session.id] = deck_from_data(session.deck)
-        return deck
+    kept = kept_with(session, "deck", deck_from_data)
+    if kept is not None:
+        return kept
     deck_id = session.deck_id or method_of(session).deck
     return decks().get(deck_id) if deck_id else None
 

@@ -1,4 +1,4 @@
-"""control counter, compared names, one case bringer, the deck kept with a session
+"""control counter, compared names, one case bringer, the method and deck kept with a session
 
 Revision ID: 0002
 Revises: 0001
@@ -23,6 +23,7 @@ def _name_key(name: str) -> str:
 
 def upgrade():
     op.add_column("sessions", sa.Column("control", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("sessions", sa.Column("method", sa.JSON(), nullable=True))
     op.add_column("sessions", sa.Column("deck", sa.JSON(), nullable=True))
     op.add_column("participants", sa.Column("name_key", sa.String(length=160), nullable=True))
 
@@ -79,4 +80,5 @@ def downgrade():
     with op.batch_alter_table("participants") as batch:
         batch.drop_column("name_key")
     op.drop_column("sessions", "deck")
+    op.drop_column("sessions", "method")
     op.drop_column("sessions", "control")
