@@ -58,6 +58,8 @@ def test_the_timer_runs_as_soon_as_the_facilitator_starts(server, pages):
     expect(ayla.locator(".step-name")).to_have_text("De casus")
     expect(ayla.locator("#timer")).to_have_attribute("data-state", "running")
     screenshot(bram, "stumble1-timer-runs-by-itself-375")
+    fien.get_by_role("button", name="EN", exact=True).click()
+    expect(fien.get_by_label("Timer starts when a step opens")).to_be_checked()
 
 
 def started(server, pages, *names: str):
@@ -96,6 +98,10 @@ def test_everyone_can_be_ready_and_the_facilitator_is_told(server, pages):
     expect(fien.locator("#announcer")).to_have_attribute("aria-live", "polite")
     expect(fien.locator("#announcer")).to_have_text(re.compile("Iedereen is klaar"))
     screenshot(fien, "stumble6-all-ready-facilitator-1280")
+    fien.get_by_role("button", name="EN", exact=True).click()
+    expect(fien.locator(".people-card").get_by_text("Everyone is done with this step.")).to_be_visible()
+    expect(fien.get_by_text("2 of 2 done")).to_be_visible()
+    fien.get_by_role("button", name="NL", exact=True).click()
     # Someone changes their mind: the note goes.
     bram.get_by_role("button", name=re.compile("Klaar ✓")).click()
     expect(fien.get_by_text("1 van 2 klaar")).to_be_visible()
