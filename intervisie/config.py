@@ -69,6 +69,8 @@ class Config:
     ADDRESS_EVENT_BURST = _number("INTERVISIE_ADDRESS_EVENT_BURST", 300)
     # Join codes looked up (session:join/watch/claim/resume, and any HTTP path with a code) a minute.
     LOOKUPS_PER_ADDRESS_PER_MINUTE = _number("INTERVISIE_LOOKUPS_PER_ADDRESS_PER_MINUTE", 120)
+    # Sessions one address may create a minute (a trainer preparing a day needs a handful).
+    CREATIONS_PER_ADDRESS_PER_MINUTE = _number("INTERVISIE_CREATIONS_PER_ADDRESS_PER_MINUTE", 20)
     # Entries (join/watch/claim/resume) one connection makes a minute: each builds a whole snapshot,
     # and a browser enters once per connection (again after a role hand-over).
     ENTRIES_PER_CONNECTION_PER_MINUTE = _number("INTERVISIE_ENTRIES_PER_CONNECTION_PER_MINUTE", 12)

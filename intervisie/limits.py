@@ -109,6 +109,8 @@ class Limits:
         self.addresses = TokenBuckets(config["ADDRESS_EVENTS_PER_SECOND"], config["ADDRESS_EVENT_BURST"])
         self.sessions = TokenBuckets(config["SESSION_EVENTS_PER_SECOND"], config["SESSION_EVENT_BURST"])
         self.lookups = TokenBuckets(per_minute, config["LOOKUPS_PER_ADDRESS_PER_MINUTE"])
+        creations = config["CREATIONS_PER_ADDRESS_PER_MINUTE"]
+        self.creations = TokenBuckets(creations / 60, creations)
         entries = config["ENTRIES_PER_CONNECTION_PER_MINUTE"]
         self.entries = TokenBuckets(entries / 60, entries)
         # Connections disconnected for flooding: past this many, the address opens no new ones for a while.
@@ -137,6 +139,10 @@ class Limits:
     def lookup_allowed(self, address: str | None) -> bool:
         """One look-up of a join code (HTTP or Socket.IO) from ``address``."""
         return self.lookups.allow(address or "?")
+
+    def creation_allowed(self, address: str | None) -> bool:
+        """One new session from ``address``."""
+        return self.creations.allow(address or "?")
 
     def entry_allowed(self, sid: str, address: str | None) -> bool:
         """One entry into a session (join, watch, claim, resume): within the connection's budget

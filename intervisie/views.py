@@ -251,6 +251,10 @@ def create_session():
     lang = page_language()
     if not isinstance(payload, dict):
         return _api_error("bad_request", lang)
+    if not limits.of(current_app).creation_allowed(request.remote_addr):
+        response, status = _api_error("rate_limited", lang, 429)
+        response.headers["Retry-After"] = "60"
+        return response, status
     try:
         created = service.create_session(payload, time.time(), follow_up=records.carry_over(payload))
     except RuleViolation as refusal:

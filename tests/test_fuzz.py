@@ -56,6 +56,7 @@ UNLIMITED = {
     "SESSION_EVENTS_PER_SECOND": 1e9,
     "SESSION_EVENT_BURST": 1e9,
     "LOOKUPS_PER_ADDRESS_PER_MINUTE": 1e9,
+    "CREATIONS_PER_ADDRESS_PER_MINUTE": 1e9,
 }
 
 # --- payloads ---------------------------------------------------------------------------------------

@@ -436,3 +436,14 @@ def test_a_method_file_changed_or_removed_under_a_session_changes_nothing_for_it
         assert record.status_code == 200 and "Wat?" in record.get_data(as_text=True)
     finally:
         installed["vijf-fasen"] = shipped
+
+
+def test_one_address_creates_only_so_many_sessions_a_minute(app, client):
+    app.config["CREATIONS_PER_ADDRESS_PER_MINUTE"] = 2
+    from intervisie import limits
+
+    limits.init_app(app)
+    body = {"method_id": "vijf-fasen", "name": "Fien"}
+    assert [client.post("/api/sessions", json=body).status_code for _ in range(3)] == [201, 201, 429]
+    refused = client.post("/api/sessions", json=body)
+    assert refused.get_json()["error"] == "rate_limited" and refused.headers["Retry-After"] == "60"
