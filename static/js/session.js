@@ -685,7 +685,12 @@ socket.on("disconnect", (reason) => {
   render();
 });
 socket.io.on("reconnect_attempt", () => store.state && setBanner(t("ui.conn.lost")));
-socket.on("connect_error", () => setBanner(t(store.state ? "ui.conn.lost" : "ui.conn.connecting")));
+socket.on("connect_error", () => {
+  setBanner(t(store.state ? "ui.conn.lost" : "ui.conn.connecting"));
+  // Refused by the server (too many connections from this address): the client library gives up,
+  // so try again a little later, spread out so a whole room does not come back at once.
+  if (!socket.active) setTimeout(() => socket.connect(), 5000 + Math.random() * 10000);
+});
 socket.on("session:state", (state) => store.joined && applyState(state));
 socket.on("contribution:new", (c) => upsert(c, { fromPush: true }));
 socket.on("contribution:changed", (c) => upsert(c));
