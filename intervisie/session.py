@@ -337,7 +337,7 @@ def check_mark(
 ACTION_FIELDS = ("who", "when", "measure")
 
 
-def clean_details(kind: str, details, max_length: int = 200) -> dict | None:
+def clean_details(kind: str, details, max_length: int) -> dict | None:
     """The structured parts of an action (who, by when, how we know it worked); nothing for other kinds."""
     if details is None:
         return None

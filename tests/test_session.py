@@ -138,14 +138,14 @@ def test_closed_questions_and_advice_get_a_nudge_not_a_refusal():
 
 
 def test_action_details_are_structured_and_capped():
-    assert rules.clean_details("action", {"who": " ik ", "when": "vrijdag", "measure": ""}) == {
+    assert rules.clean_details("action", {"who": " ik ", "when": "vrijdag", "measure": ""}, 200) == {
         "who": "ik",
         "when": "vrijdag",
     }
-    assert rules.clean_details("action", None) is None
-    refused("bad_request", rules.clean_details, "question", {"who": "ik"})
-    refused("bad_request", rules.clean_details, "action", {"salary": "x"})
-    refused("too_long", rules.clean_details, "action", {"who": "x" * 201})
+    assert rules.clean_details("action", None, 200) is None
+    refused("bad_request", rules.clean_details, "question", {"who": "ik"}, 200)
+    refused("bad_request", rules.clean_details, "action", {"salary": "x"}, 200)
+    refused("too_long", rules.clean_details, "action", {"who": "x" * 201}, 200)
 
 
 # --- marks -------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
     client_id = client_id_of(payload)
     text = checked_text(payload.get("text"), "MAX_TEXT_LENGTH")
     kind = payload.get("kind")
-    details = rules.clean_details(kind, payload.get("details"))
+    details = rules.clean_details(kind, payload.get("details"), cfg("MAX_DETAIL_LENGTH"))
     written_in = payload.get("step_index")
     if written_in is not None and (type(written_in) is not int or written_in < 0):
         raise RuleViolation("bad_request")
