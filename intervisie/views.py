@@ -62,7 +62,8 @@ RECORD_LATER = (
     "ui.record.follow.",
 )
 START_ONLY = ("ui.home.", "ui.create.", *RECORD_LATER)
-NOT_FOR_PARTICIPANTS = (*START_ONLY, "ui.fac.", "ui.cards.fac.")
+# "ui.revoked." is for the facilitator's own devices (session:claim elsewhere); participants never get it.
+NOT_FOR_PARTICIPANTS = (*START_ONLY, "ui.fac.", "ui.cards.fac.", "ui.revoked.")
 
 
 def _with_cards(session: Session, skip: tuple[str, ...]) -> dict:
