@@ -95,31 +95,29 @@ def test_turn_rounds_keep_their_own_timer(app, client):
     assert state["turn"]["index"] == 0 and state["timer"]["state"] == "running"
 
 
+def _insert_session(engine, session_id: str, status: str) -> None:
+    """A session row written as a server at the current schema revision would, without the app."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sessions (id, code, title, method_id, lang, status, step_index, step_minutes,"
+                " facilitator_key_hash, screen_key_hash, joining_locked, auto_advance, version, control,"
+                " created_at, updated_at, timer_state, timer_duration, timer_remaining)"
+                " VALUES (:id, :code, '', 'vijf-fasen', 'nl', :status, 0, '{}', 'x', 'y', 0, 0,"
+                " 1, 0, 0, 0, 'idle', 300, 300)"
+            ),
+            {"id": session_id, "code": session_id.upper()[:6], "status": status},
+        )
+
+
 def test_sessions_from_before_the_setting_keep_their_timer_off(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     config = alembic_config(engine)
     command.upgrade(config, "0002")
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO sessions (id, code, title, method_id, lang, status, step_index, step_minutes,"
-                " facilitator_key_hash, screen_key_hash, joining_locked, auto_advance, version, control,"
-                " created_at, updated_at, timer_state, timer_duration, timer_remaining)"
-                " VALUES ('old', 'OLD123', '', 'vijf-fasen', 'nl', 'running', 2, '{}', 'x', 'y', 0, 0,"
-                " 1, 0, 0, 0, 'idle', 300, 300)"
-            )
-        )
+    _insert_session(engine, "old", "running")
     command.upgrade(config, "head")
+    _insert_session(engine, "new", "lobby")
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO sessions (id, code, title, method_id, lang, status, step_index, step_minutes,"
-                " facilitator_key_hash, screen_key_hash, joining_locked, auto_advance, version, control,"
-                " created_at, updated_at, timer_state, timer_duration, timer_remaining)"
-                " VALUES ('new', 'NEW123', '', 'vijf-fasen', 'nl', 'lobby', 0, '{}', 'x', 'y', 0, 0,"
-                " 1, 0, 0, 0, 'idle', 300, 300)"
-            )
-        )
         rows = dict(conn.execute(sa.text("SELECT id, auto_start_timer FROM sessions")).all())
     assert rows == {"old": 0, "new": 1}
     engine.dispose()
