@@ -39,6 +39,20 @@ export function swap(region, ...nodes) {
   if (key) region.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
 }
 
+// A list updated by its items' data-id: kept items stay the same nodes (no new fade, focus stays).
+export function keyed(region, list) {
+  const ol = region.firstChild, key = document.activeElement?.dataset.key, items = [...list.children];
+  if (ol?.tagName !== "OL" || list.tagName !== "OL") return swap(region, list);
+  const old = new Map([...ol.children].map((li) => [li.dataset.id, li]));
+  items.forEach((li, i) => {
+    const was = old.get(li.dataset.id) || li;
+    if (!was.isEqualNode(li)) was.className = li.className, was.replaceChildren(...li.childNodes);
+    if (ol.children[i] !== was) ol.insertBefore(was, ol.children[i]);
+  });
+  while (ol.children[items.length]) ol.lastChild.remove();
+  if (!ol.contains(document.activeElement)) ol.querySelector(`[data-key="${key}"]`)?.focus();
+}
+
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }

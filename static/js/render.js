@@ -162,7 +162,7 @@ export function contributionItem(c, ctx) {
     "li",
     {
       class: `contribution kind-${c.kind}${mine ? " mine" : ""}${c.hidden ? " is-hidden" : ""}${c.pending ? " is-pending" : ""}`,
-      "data-id": c.id || c.client_id,
+      "data-id": c.client_id || c.id,
     },
     h("p", { class: "c-text", text: c.text }),
     actionDetails(c.details),

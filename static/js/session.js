@@ -2,7 +2,7 @@
 import { socket, request } from "./socket.js";
 import { Countdown, clock, sound } from "./timer.js";
 import { getLang, onLangChange, pick, setupLanguageSwitch, t } from "./i18n.js";
-import { $, h, storage, swap, uuid } from "./dom.js";
+import { $, h, keyed, storage, swap, uuid } from "./dom.js";
 import * as R from "./render.js";
 import { composeModel, renderCompose } from "./compose.js";
 
@@ -51,7 +51,7 @@ const countdown = new Countdown($("#timer"), announce);
 // The local deadline passed: show the time-is-up note now, not when the server's message arrives.
 countdown.onUp = () => view !== "screen" && store.state && swap(regions.notice, notice(store.state, store.me));
 
-// --- keys from the address bar --------------------------------------------------------
+// --- keys from the address bar
 
 function readFragment() {
   const params = new URLSearchParams(location.hash.slice(1));
@@ -69,7 +69,7 @@ function readFragment() {
   }
 }
 
-// --- small UI helpers -----------------------------------------------------------------
+// --- small UI helpers
 
 function announce(text) {
   // Clear first so the same words are read again.
@@ -103,9 +103,8 @@ async function send(event, payload = {}) {
   return ack;
 }
 
-// A facilitator control (or a card draw): one at a time, and its buttons say so while it is on its
-// way, so a double click sends once. `at` is the state's `control` the person acted on: the server
-// refuses it as `stale` when the session has changed since, and changes nothing.
+// A facilitator control (or card draw): one at a time (a double click sends once). `at` is the
+// state's `control` acted on: the server refuses it as `stale` if the session changed since.
 let inFlight = 0;
 const busy = () => inFlight > 0;
 
@@ -137,7 +136,7 @@ function setBanner(text) {
   regions.banner.hidden = !text;
 }
 
-// --- state ----------------------------------------------------------------------------
+// --- state
 
 function applySnapshot(snapshot) {
   const { contributions, me, method, deck, hand, ...state } = snapshot;
@@ -185,7 +184,7 @@ function upsert(c, { fromPush = false } = {}) {
   render();
 }
 
-// --- signing in -------------------------------------------------------------------------
+// --- signing in
 
 async function enter() {
   store.joined = false;
@@ -312,7 +311,7 @@ function showRemoved() {
   showGate("removed");
 }
 
-// --- contributions and the outbox -------------------------------------------------------
+// --- contributions and the outbox
 
 function saveOutbox() {
   local.set(key("outbox"), store.outbox.length ? JSON.stringify(store.outbox) : null);
@@ -355,9 +354,7 @@ async function flushOutbox() {
       if (item.details) payload.details = item.details;
       const ack = await request("contribution:add", payload);
       if (!ack.ok && RETRY.includes(ack.error)) {
-        // No answer in time, or the server asks to wait. Still connected: try again on this
-        // connection, waiting longer each time (the same client_id is stored once); otherwise
-        // the next connect sends it.
+        // No answer, or "wait": still connected, try again later and later; else the next connect sends it.
         if (socket.connected) retryLater();
         break;
       }
@@ -388,9 +385,8 @@ function formStatus(kind, text) {
   return el;
 }
 
-// A refused contribution goes back to its author, so nothing written is lost: into its own empty
-// field in this step, or else (written in a step that is over, or the field is in use) beside the
-// fields, editable, with why, until they use or discard it.
+// A refused contribution goes back to its author: into its empty field in this step, or else
+// beside the fields, editable, with why, until they use or discard it.
 function refused(item, ack) {
   const field = regions.compose.querySelector(`#f-${item.kind}-text`);
   const sameStep = store.state && item.step_index === store.state.session.step_index;
@@ -438,7 +434,7 @@ function onHide(c, hidden) {
   send("contribution:hide", { id: c.id, hidden }).then((ack) => ack.ok && upsert(ack.contribution));
 }
 
-// --- rendering --------------------------------------------------------------------------
+// --- rendering
 
 function contributionsList() {
   return [...store.contributions.values()];
@@ -506,7 +502,7 @@ async function render() {
   regions.feedWrap.hidden = !running;
   if (running) {
     const items = [...all.filter((c) => c.step_index === index).sort(R.byTime), ...pendingItems(index)];
-    swap(regions.feed, R.feed(items, ctx));
+    keyed(regions.feed, R.feed(items, ctx));
   }
   swap(regions.history, R.history(state, all, ctx, { all: status === "ended" }));
   swap(regions.mePanel, mePanel(state, me));
@@ -551,7 +547,7 @@ function cardsCtx(state, me) {
   return { state, me, deck: store.deck, hand: store.hand || [], contributions: store.contributions, send, control: act, busy: busy(), confirm: confirmDialog, announce, upsert, setHand, render };
 }
 
-// --- the session record -------------------------------------------------------------------
+// --- the session record
 
 let recordUi = null; // record.js: downloads, follow-up, deletion, last time's actions
 let recordLoading = false;
@@ -674,7 +670,7 @@ function renderScreenView(state) {
   cardsUi?.renderScreen(regions, cardsCtx(state, null));
 }
 
-// --- wiring -----------------------------------------------------------------------------
+// --- wiring
 
 socket.on("connect", enter);
 socket.on("disconnect", (reason) => {

@@ -193,3 +193,43 @@ def test_folds_sound_and_projector_marks(server, pages, axe_script):
         name: serious(page, axe_script) for name, page in {"facilitator": fien, "participant": bram}.items()
     }
     assert not any(found.values()), found
+
+
+def test_the_feed_stays_still_when_something_else_changes(server, pages):
+    _created, fien, (ayla, bram, cas) = started(server, pages, "Ayla", "Bram", "Cas")
+    fien.locator("[data-key=step-next]").click()
+    fien.locator("[data-key=step-next]").click()
+    expect(bram.locator(".step-name")).to_have_text("Verhelderende vragen")
+    for text in ("Wat maakt het lastig?", "Wie is er nog bij?"):
+        bram.get_by_label(re.compile("vraag", re.I)).first.fill(text)
+        bram.locator("[data-key=send-question]").click()
+        expect(cas.locator(".feed .contribution").filter(has_text=text)).to_be_visible()
+    cas.wait_for_timeout(500)  # the first fade is over
+    # Cas keeps the cards in hand and notes which ones start to move again.
+    cas.evaluate(
+        """() => { window.kept = [...document.querySelectorAll('.feed .contribution')]; window.faded = [];
+        document.addEventListener('animationstart', e => window.faded.push(e.target.textContent)) }"""
+    )
+    cas.evaluate("scrollTo(0, 200)")
+    scrolled = cas.evaluate("scrollY")
+    assert scrolled > 0
+    ayla.get_by_role("button", name="Ik ben klaar met deze stap").click()
+    expect(cas.get_by_text("1 van 3 klaar")).to_be_visible()
+    bram.get_by_role("button", name="Ik ben klaar met deze stap").click()
+    expect(cas.get_by_text("2 van 3 klaar")).to_be_visible()
+    ayla.locator(".mark-button.mark-warm").first.click()
+    expect(cas.locator(".feed .chip.mark-warm")).to_be_visible()
+    same = "() => { const now = [...document.querySelectorAll('.feed .contribution')];"
+    same += " return now.length === kept.length && now.every((n, i) => n === kept[i]) }"
+    assert cas.evaluate(same), "a card of the feed was rebuilt"
+    assert cas.evaluate("scrollY") == scrolled
+    # A new question fades in; the ones already there stay as they are.
+    bram.get_by_label(re.compile("vraag", re.I)).first.fill("Wat wil je bereiken?")
+    bram.locator("[data-key=send-question]").click()
+    expect(cas.locator(".feed .contribution")).to_have_count(3)
+    expect(cas.locator(".feed .contribution").nth(2)).to_contain_text("Wat wil je bereiken?")
+    cas.wait_for_function("window.faded.length > 0")
+    faded = cas.evaluate("window.faded")
+    assert all("Wat wil je bereiken?" in f for f in faded), faded
+    assert cas.evaluate("kept.every(n => n.isConnected)")
+    screenshot(cas, "stumble2-feed-stays-still-375")
