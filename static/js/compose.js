@@ -6,8 +6,7 @@ import { LISTEN_RULES, currentStep, personName } from "./render.js";
 // What the person may do now, as plain data: the area is only rebuilt when this changes.
 export function composeModel(state, me, mine) {
   const step = currentStep(state);
-  const status = state.session.status;
-  if (status !== "running" || !me) return { mode: "none" };
+  if (state.session.status !== "running" || !me) return { mode: "none" };
   const listenRule = step.rules.find((r) => LISTEN_RULES.includes(r.type));
   if (me.role === "case_bringer" && listenRule) return { mode: "listen", rule: listenRule.type };
   const kinds = Object.entries(step.contribute)
@@ -30,7 +29,8 @@ export function composeModel(state, me, mine) {
     const used = mine.filter((c) => !cap.kind || c.kind === cap.kind).length;
     if (used >= cap.count) full.push(...(cap.kind ? [cap.kind] : kinds));
   }
-  return { mode: "write", step: state.session.step_index, kinds, waitingFor, myTurn, full: [...new Set(full)].sort() };
+  const sent = mine.filter((c) => full.includes(c.kind)).map((c) => [c.text, !!c.pending]);
+  return { mode: "write", step: state.session.step_index, kinds, waitingFor, myTurn, full: [...new Set(full)].sort(), sent };
 }
 
 function field(kind, name, labelKey, { multiline = false, hintKey = null } = {}) {
@@ -43,11 +43,11 @@ function field(kind, name, labelKey, { multiline = false, hintKey = null } = {})
 }
 
 function form(kind, model, onSubmit) {
-  const disabled = model.full.includes(kind) || Boolean(model.waitingFor);
+  const disabled = Boolean(model.waitingFor);
   const status = h("p", { class: "form-status", role: "status", "data-status": kind });
   const fields = [field(kind, "text", `ui.input.${kind}`, { multiline: true, hintKey: hintFor(kind) })];
   if (kind === "action") {
-    // What is the text; who, by when and how you will know are the optional rest of a SMART action.
+    // Who, by when and how you will know: the optional rest of a SMART action.
     fields.push(
       h(
         "fieldset",
@@ -72,7 +72,6 @@ function form(kind, model, onSubmit) {
       status,
     )),
   );
-  if (model.full.includes(kind)) status.textContent = t("ui.compose.limit");
   const submit = (event) => {
     event.preventDefault();
     const text = el.elements.text.value.trim();
@@ -84,7 +83,7 @@ function form(kind, model, onSubmit) {
     let details = null;
     if (kind === "action") {
       details = {};
-      for (const name of ["who", "when", "measure"]) {
+      for (const name of ACTION_PARTS) {
         const value = el.elements[name].value.trim();
         if (value) details[name] = value;
       }
@@ -112,8 +111,7 @@ function hintFor(kind) {
 
 const ACTION_PARTS = ["who", "when", "measure"];
 
-// Text the server refused, handed back to its author: editable, with why, until they put it in a
-// field of this step or discard it. returned: {items, state, edit(id, text), discard(id)}
+// Text the server refused, back with its author until used or discarded. returned: {items, state, edit, discard}
 function returnedCard(item, model, returned) {
   const id = `returned-${item.client_id}`;
   const step = returned.state.method.steps[item.step_index];
@@ -182,7 +180,9 @@ export function renderCompose(region, model, onSubmit, signature, returned = nul
     nodes.push(h("h2", { class: "section-title", id: "compose-title", text: t("ui.compose.title") }), ...back);
     if (model.waitingFor) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.wait", { name: model.waitingFor }) }));
     if (model.myTurn) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.yours") }));
-    for (const kind of model.kinds) nodes.push(form(kind, model, onSubmit));
+    // Reached the step's limit: what they sent, and what comes next.
+    if (model.sent.length) nodes.push(h("div", { class: "sent" }, model.sent.map(([text, p]) => [h("p", { class: "c-text", text }), h("b", { text: t(p ? "ui.contribution.sending" : "ui.compose.sent") })]), h("p", { text: t("ui.compose.next") })));
+    for (const kind of model.kinds) if (!model.full.includes(kind)) nodes.push(form(kind, model, onSubmit));
   }
   swap(region, nodes);
   region.hidden = !nodes.length;

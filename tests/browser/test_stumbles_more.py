@@ -1,6 +1,8 @@
-"""More places where a participant on a phone or a facilitator at a laptop stumbled (issue 9)."""
+"""More places where a participant on a phone or a facilitator at a laptop stumbled (issue 9, items 5 and 7)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +17,42 @@ NESTED_SCROLLERS = """() => [...document.querySelectorAll('body *')].filter(e =>
   const s = getComputedStyle(e);
   return /auto|scroll/.test(s.overflowY) && e.scrollHeight > e.clientHeight + 1;
 }).map(e => e.tagName.toLowerCase() + '.' + e.className)"""
+
+# The warning look (the orange accent or the yellow warning box) anywhere in the writing area.
+WARNING_LOOK = """a => [...a.querySelectorAll('*')].filter(e => {
+  const s = getComputedStyle(e);
+  return e.offsetParent && e.textContent.trim() &&
+    (s.color === 'rgb(154, 74, 0)' || s.backgroundColor === 'rgb(255, 244, 214)');
+}).map(e => e.textContent.trim())"""
+
+
+def test_a_sent_check_in_reads_as_done_not_as_an_error(server, pages):
+    _created, fien, (ayla, bram) = started(server, pages, "Ayla", "Bram")
+    bram.get_by_label("Hoe zit je er vandaag bij?").fill("Moe maar blij dat we er zijn.")
+    bram.get_by_role("button", name="Versturen").click()
+    area = bram.locator("[data-region=compose]")
+    # Their own words, marked as sent, and a calm word on what happens next.
+    expect(area.get_by_text("Moe maar blij dat we er zijn.")).to_be_visible()
+    expect(area.get_by_text("Verstuurd ✓")).to_be_visible()
+    expect(
+        area.get_by_text("Je inbreng staat erin. De begeleider gaat verder zodra iedereen klaar is.")
+    ).to_be_visible()
+    # No empty grey box, no disabled button, no warning about a maximum.
+    expect(area.get_by_role("textbox")).to_have_count(0)
+    expect(area.get_by_role("button", name="Versturen")).to_have_count(0)
+    expect(bram.get_by_text(re.compile("maximum", re.I))).to_have_count(0)
+    assert area.evaluate(WARNING_LOOK) == []
+    screenshot(bram, "stumble5-check-in-sent-375")
+    # Someone who has not written yet still has the field.
+    expect(ayla.get_by_label("Hoe zit je er vandaag bij?")).to_be_editable()
+    # In English too, without a reload.
+    bram.get_by_role("button", name="EN", exact=True).click()
+    expect(area.get_by_text("Sent ✓")).to_be_visible()
+    expect(
+        area.get_by_text("Your contribution is in. The facilitator moves on when everyone is done.")
+    ).to_be_visible()
+    screenshot(bram, "stumble5-check-in-sent-375-en")
+    expect(fien.get_by_text("Moe maar blij dat we er zijn.", exact=True)).to_be_visible()
 
 
 def test_the_facilitator_reaches_everything_with_one_page_scroll(server, pages):
