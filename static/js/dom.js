@@ -87,20 +87,3 @@ export function storage(kind = "local") {
     },
   };
 }
-
-// Copy text; the Clipboard API needs a secure origin, so fall back to selecting the field.
-export async function copyText(text, field) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    if (!field) return false;
-    field.focus();
-    field.select();
-    try {
-      return document.execCommand("copy");
-    } catch {
-      return false;
-    }
-  }
-}

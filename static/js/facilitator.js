@@ -1,6 +1,6 @@
 // The facilitator's controls: invite, start, steps, timer, people, settings, end.
 // Loaded only for whoever holds the facilitator role, to keep the participant page light.
-import { copyText, h } from "./dom.js";
+import { h } from "./dom.js";
 import { pick, t } from "./i18n.js";
 import { LISTEN_RULES, currentStep, peopleList } from "./render.js";
 
@@ -317,4 +317,21 @@ export function controlPanel(ctx) {
       h("button", { type: "button", class: "button danger wide", "aria-disabled": waiting(ctx), "data-key": "end", text: t("ui.fac.end_button"), on: { click: () => endSession(ctx) } }),
     ),
   ];
+}
+
+// Copy text; the Clipboard API needs a secure origin, so fall back to selecting the field.
+async function copyText(text, field) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    if (!field) return false;
+    field.focus();
+    field.select();
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    }
+  }
 }

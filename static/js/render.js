@@ -26,11 +26,15 @@ function roleRefs(roles) {
   return list(roles.map((r) => t(`ui.role_ref.${r}`)));
 }
 
-// The rules of a step in plain words, for whoever is in it now.
-export function ruleTexts(step) {
+// The rules for this reader now: on writing only for who writes; on listening not for the listener
+// (their note says it) nor when the instructions say it.
+export function ruleTexts(step, me) {
   const texts = [];
   const marks = new Map();
+  const writes = (kind) => !me || Object.entries(step.contribute).some(([k, roles]) => (!kind || k === kind) && roles.includes(me.role));
   for (const rule of step.rules) {
+    const listen = LISTEN_RULES.includes(rule.type);
+    if (listen ? me?.role === "case_bringer" : rule.type !== "marks" && !writes(rule.type === "open_questions" ? "question" : rule.kind)) continue;
     if (rule.type === "max_per_person") {
       texts.push(
         rule.kind
@@ -49,7 +53,7 @@ export function ruleTexts(step) {
       texts.push(entry);
     } else if (rule.type === "turn_order") {
       texts.push(t("ui.rule.turn_order", { seconds: rule.seconds_per_speaker }));
-    } else if (SIMPLE_RULES.includes(rule.type)) {
+    } else if (SIMPLE_RULES.includes(rule.type) && !pick(step.instructions).includes(t(`ui.rule.${rule.type}`))) {
       texts.push(t(`ui.rule.${rule.type}`));
     } // rule types this page does not know yet are left out rather than shown as a raw key
   }
@@ -72,9 +76,9 @@ export function stepHead(state, me) {
   ];
 }
 
-export function guide(state) {
+export function guide(state, me) {
   const step = currentStep(state);
-  const rules = ruleTexts(step);
+  const rules = ruleTexts(step, me);
   return [
     h("h2", { class: "section-title", text: t("ui.step.how") }),
     h("p", { class: "instructions", text: pick(step.instructions) }),

@@ -27,7 +27,7 @@ const store = {
   me: null,
   contributions: new Map(),
   outbox: readList("outbox"), // written, not yet acknowledged
-  returned: readList("returned"), // written, refused, handed back to the author until they use or discard it
+  returned: readList("returned"), // refused, back with the author until used or discarded
   joined: false,
   ended: null, // why this page stopped: "removed" | "deleted" | "moved" | null
 };
@@ -48,7 +48,7 @@ const regions = {
 for (const el of document.querySelectorAll("[data-region]")) regions[el.dataset.region] = el;
 
 const countdown = new Countdown($("#timer"), announce);
-// The local deadline passed: show the time-is-up note now, not when the server's message arrives.
+// The local deadline passed: the time-is-up note now, not when the server says so.
 countdown.onUp = () => view !== "screen" && store.state && swap(regions.notice, notice(store.state, store.me));
 
 // --- keys from the address bar
@@ -62,7 +62,7 @@ function readFragment() {
   }
   if (view === "facilitator" && params.get("key")) {
     claimKey = params.get("key");
-    // The link we hand out also carries the screen key, so a new device can show the screen link.
+    // The link handed out carries the screen key too, for a new device to show.
     const screen = params.get("screen");
     local.set(key("facilitator_url"), `${origin}/facilitator#key=${claimKey}${screen ? `&screen=${screen}` : ""}`);
     if (screen) local.set(key("screen_url"), `${origin}/screen#key=${screen}`);
@@ -117,7 +117,7 @@ async function control(event, payload = {}, at = null) {
     if (ack.ok) {
       if (ack.state) applyState(ack.state);
     } else if (ack.error === "stale") {
-      // Someone (or another tab) changed the session first: show what it is now, then say so.
+      // Someone (or another tab) changed the session first: show it now, then say so.
       if (ack.state) applyState(ack.state);
       else if (!store.state || store.state.control === at) enter(); // our view is behind: fetch it
       toast(ack.message);
@@ -150,7 +150,7 @@ function applySnapshot(snapshot) {
 }
 
 function applyState(pushed) {
-  if (store.state && pushed.version < store.state.version) return; // an older message overtaken by a newer one
+  if (store.state && pushed.version < store.state.version) return; // overtaken by a newer one
   const state = { ...pushed, method: store.method };
   clock.bound(state.server_now_ms);
   const previous = store.state;
@@ -175,7 +175,7 @@ function applyState(pushed) {
 
 function upsert(c, { fromPush = false } = {}) {
   const known = store.contributions.has(c.id);
-  settled(c.client_id); // its own push or ack: the pending copy goes, whichever comes first
+  settled(c.client_id); // its push or ack, whichever comes first: the pending copy goes
   store.contributions.set(c.id, { ...store.contributions.get(c.id), ...c });
   if (fromPush && !known && store.state && c.author_id !== store.me?.id && c.step_index === store.state.session.step_index) {
     const text = c.text.length > 140 ? `${c.text.slice(0, 140)}…` : c.text;
@@ -340,8 +340,8 @@ let flushing = false;
 let retryTimer = null;
 let retryDelay = 0;
 
-// Send what is waiting, oldest first; a retry carries the same client_id, so nothing is stored twice.
-// Each item says in which step it was written: the server refuses it once that step is over.
+// Send what waits, oldest first; a retry has the same client_id (stored once), and the step it was
+// written in (refused once that step is over).
 async function flushOutbox() {
   if (flushing) return;
   flushing = true;
@@ -463,7 +463,7 @@ async function render() {
   const me = store.me;
   const status = state.session.status;
   const isFacilitator = me?.role === "facilitator";
-  // The participant page carries no facilitator texts: a new facilitator moves to that page.
+  // A new facilitator moves to their page (this one lacks their texts).
   if (isFacilitator && view === "participant") {
     store.ended = "moved"; // render nothing more here: the page is being replaced
     location.replace(`/s/${code}/facilitator`);
@@ -491,7 +491,7 @@ async function render() {
 
   const running = status === "running";
   regions.guide.hidden = !running;
-  if (running) swap(regions.guide, R.guide(state));
+  if (running) swap(regions.guide, R.guide(state, me));
 
   const mine = [...all, ...pendingItems(index)].filter((c) => c.step_index === index && c.author_id === me?.id);
   const model = cardsUi ? cardsUi.composeModel(composeModel(state, me, mine), state, me) : composeModel(state, me, mine);
@@ -541,7 +541,7 @@ function cardsCtx(state, me) {
     store.hand = hand;
     render();
   };
-  // Every card action of the facilitator is a control (a double click must not deal or give twice).
+  // Every card action of the facilitator is a control (a double click deals once).
   const act = (event, payload, { stale = true } = {}) =>
     control(event, payload, stale || me?.role === "facilitator" ? state.control : null);
   return { state, me, deck: store.deck, hand: store.hand || [], contributions: store.contributions, send, control: act, busy: busy(), confirm: confirmDialog, announce, upsert, setHand, render };
@@ -552,8 +552,8 @@ function cardsCtx(state, me) {
 let recordUi = null; // record.js: downloads, follow-up, deletion, last time's actions
 let recordLoading = false;
 
-// Only these load record.js: the facilitator, the case bringer from the takeaways on, and everyone
-// in a session that follows up an earlier one (its actions are shown at the start).
+// Who loads record.js: the facilitator, the case bringer from the takeaways on, and everyone in
+// a follow-up session (its actions show at the start).
 function recordWanted(state, me) {
   if (state.carried_actions?.length && state.session.status !== "ended") return true;
   if (me?.role === "facilitator") return true;
@@ -581,7 +581,7 @@ function renderRecord(state, me) {
   recordUi.render(regions, { view, state, me, contributions: contributionsList(), deck: store.deck, storage: local, token, onMark, onDeleted: sessionDeleted, refresh: render });
 }
 
-// The session was deleted (by the facilitator, or expired): nothing is left to come back to.
+// The session was deleted (by the facilitator, or expired).
 function sessionDeleted() {
   forget();
   for (const name of ["facilitator_url", "screen_url"]) local.set(key(name), null);
@@ -683,8 +683,8 @@ socket.on("disconnect", (reason) => {
 socket.io.on("reconnect_attempt", () => store.state && setBanner(t("ui.conn.lost")));
 socket.on("connect_error", () => {
   setBanner(t(store.state ? "ui.conn.lost" : "ui.conn.connecting"));
-  // Refused by the server (too many connections from this address): the client library gives up,
-  // so try again a little later, spread out so a whole room does not come back at once.
+  // Refused (too many connections from this address): the client gives up, so try again later,
+  // spread so a whole room does not come back at once.
   if (!socket.active) setTimeout(() => socket.connect(), 5000 + Math.random() * 10000);
 });
 socket.on("session:state", (state) => store.joined && applyState(state));
@@ -716,7 +716,7 @@ socket.on("session:revoked", () => {
 });
 socket.on("session:deleted", sessionDeleted);
 
-// Sound: browsers allow it only after a gesture; the button mutes it for this device.
+// Sound: allowed only after a gesture; the button mutes this device.
 const soundButton = $("#sound-toggle");
 function showSound() {
   if (!soundButton) return; // not on the read-only screen

@@ -233,3 +233,46 @@ def test_the_feed_stays_still_when_something_else_changes(server, pages):
     assert all("Wat wil je bereiken?" in f for f in faded), faded
     assert cas.evaluate("kept.every(n => n.isConnected)")
     screenshot(cas, "stumble2-feed-stays-still-375")
+
+
+def rules_of(page):
+    """The rules a person reads under "Wat doen we nu?", one per line."""
+    rules = page.get_by_role("list", name=re.compile("Afspraken in deze stap|Agreements in this step"))
+    return rules.get_by_role("listitem").all_inner_texts() if rules.count() else []
+
+
+def test_each_person_reads_the_rules_that_apply_to_them(server, pages):
+    _created, fien, (ayla, bram) = started(server, pages, "Ayla", "Bram")
+    fien.locator("[data-key=step-next]").click()
+    expect(bram.locator(".step-name")).to_have_text("De casus")
+    # Only Ayla writes the case: only she reads the limit, addressed to her.
+    expect(ayla.get_by_text("Je schrijft er hoogstens 3.")).to_be_visible()
+    assert rules_of(ayla) == ["Je schrijft er hoogstens 3."]
+    assert not any("hoogstens" in r for r in rules_of(bram)), rules_of(bram)
+    expect(bram.get_by_text("Wat doen we nu?")).to_be_visible()
+    screenshot(bram, "stumble8-case-step-participant-375")
+    ayla.get_by_role("button", name="EN", exact=True).click()
+    expect(ayla.get_by_text("You write at most 3.")).to_be_visible()
+    ayla.get_by_role("button", name="NL", exact=True).click()
+    for _ in range(2):
+        fien.locator("[data-key=step-next]").click()
+    expect(bram.locator(".step-name")).to_have_text("Perspectieven")
+    # The instructions already say the case bringer listens: not again as a rule.
+    expect(bram.get_by_text("De inbrenger luistert en reageert nog niet.")).to_have_count(1)
+    assert rules_of(bram) == []
+    expect(ayla.locator(".step-name")).to_have_text("Perspectieven")
+    # Ayla is the one who listens: her own note says so, once.
+    expect(ayla.get_by_text("Jij luistert nu")).to_be_visible()
+    assert rules_of(ayla) == []
+    screenshot(ayla, "stumble8-listening-case-bringer-375")
+    fien.locator("[data-key=step-next]").click()
+    expect(bram.locator(".step-name")).to_have_text("Mogelijke oorzaken")
+    expect(
+        bram.get_by_role("listitem").filter(has_text="De inbrenger luistert en reageert nog niet.")
+    ).to_have_count(1)
+    expect(ayla.locator(".step-name")).to_have_text("Mogelijke oorzaken")
+    assert rules_of(ayla) == []
+    bram.get_by_role("button", name="EN", exact=True).click()
+    rules = bram.get_by_role("list", name="Agreements in this step").get_by_role("listitem")
+    expect(rules).to_have_text(["The case bringer listens and does not respond yet."])
+
