@@ -55,7 +55,7 @@ export function ruleTexts(step, me) {
       texts.push(t("ui.rule.turn_order", { seconds: rule.seconds_per_speaker }));
     } else if (SIMPLE_RULES.includes(rule.type) && !pick(step.instructions).includes(t(`ui.rule.${rule.type}`))) {
       texts.push(t(`ui.rule.${rule.type}`));
-    } // rule types this page does not know yet are left out rather than shown as a raw key
+    } // unknown rule types are left out
   }
   return texts.map((item) => {
     if (typeof item === "string") return item;
@@ -199,8 +199,7 @@ export function feed(items, ctx, emptyKey = "ui.feed.empty") {
   return h("ol", { class: "feed" }, items.map((c) => contributionItem(c, itemCtx)));
 }
 
-// Earlier steps, folded away unless there is something to do in them now (marks) or, at the
-// end, the case bringer's takeaways and actions. Folding by hand is kept until the step changes.
+// Earlier steps, folded unless they have marks to give now or, at the end, takeaways and actions.
 export function history(state, contributions, ctx, { all = false } = {}) {
   const markable = new Set(
     state.session.status === "running" && ctx.me

@@ -103,8 +103,7 @@ async function send(event, payload = {}) {
   return ack;
 }
 
-// A facilitator control (or card draw): one at a time (a double click sends once). `at` is the
-// state's `control` acted on: the server refuses it as `stale` if the session changed since.
+// A facilitator control or card draw, one at a time. `at`: the `control` acted on (`stale` if changed).
 let inFlight = 0;
 const busy = () => inFlight > 0;
 
@@ -143,7 +142,7 @@ function applySnapshot(snapshot) {
   store.contributions = new Map(contributions.map((c) => [c.id, c]));
   for (const c of contributions) settled(c.client_id); // stored before the answer got lost
   store.me = me;
-  // What does not change with every state broadcast arrives only in snapshots.
+  // What rarely changes comes only in snapshots.
   Object.assign(store, { method, deck, hand });
   store.state = null;
   applyState(state);
@@ -340,8 +339,7 @@ let flushing = false;
 let retryTimer = null;
 let retryDelay = 0;
 
-// Send what waits, oldest first; a retry has the same client_id (stored once), and the step it was
-// written in (refused once that step is over).
+// Send what waits, oldest first; a retry has the same client_id (stored once).
 async function flushOutbox() {
   if (flushing) return;
   flushing = true;
@@ -354,7 +352,7 @@ async function flushOutbox() {
       if (item.details) payload.details = item.details;
       const ack = await request("contribution:add", payload);
       if (!ack.ok && RETRY.includes(ack.error)) {
-        // No answer, or "wait": still connected, try again later and later; else the next connect sends it.
+        // No answer, or "wait": retry later and later; else the next connect sends it.
         if (socket.connected) retryLater();
         break;
       }
@@ -385,8 +383,7 @@ function formStatus(kind, text) {
   return el;
 }
 
-// A refused contribution goes back to its author: into its empty field in this step, or else
-// beside the fields, editable, with why, until they use or discard it.
+// Refused: back to its author, in its empty field, or else beside the fields with why.
 function refused(item, ack) {
   const field = regions.compose.querySelector(`#f-${item.kind}-text`);
   const sameStep = store.state && item.step_index === store.state.session.step_index;
@@ -504,6 +501,7 @@ async function render() {
     const items = [...all.filter((c) => c.step_index === index).sort(R.byTime), ...pendingItems(index)];
     keyed(regions.feed, R.feed(items, ctx));
   }
+  casePin(running ? all.filter((c) => c.kind === "case" && c.step_index < index).sort(R.byTime) : [], ctx);
   swap(regions.history, R.history(state, all, ctx, { all: status === "ended" }));
   swap(regions.mePanel, mePanel(state, me));
   swap(regions.control, isFacilitator ? facilitatorUi.controlPanel(fctx(state, me, all)) : null);
@@ -519,6 +517,15 @@ async function render() {
   }
   swap(regions.houseRules, R.houseRules(state, status !== "running"));
   renderRecord(state, me);
+}
+
+// The case on top in later steps, rebuilt only when changed; folded if this device chose so.
+let pinned;
+function casePin(items, ctx) {
+  if (pinned === (pinned = JSON.stringify([items, getLang()]))) return;
+  const box = h("details", { class: "card", open: !local.get(key("case")) }, h("summary", { text: t("ui.kind.case") }), R.feed(items, ctx));
+  box.ontoggle = () => local.set(key("case"), box.open ? null : 1);
+  swap(regions.casePin, items.length ? box : null);
 }
 
 function fctx(state, me, contributions) {
@@ -552,8 +559,7 @@ function cardsCtx(state, me) {
 let recordUi = null; // record.js: downloads, follow-up, deletion, last time's actions
 let recordLoading = false;
 
-// Who loads record.js: the facilitator, the case bringer from the takeaways on, and everyone in
-// a follow-up session (its actions show at the start).
+// record.js: for the facilitator, the case bringer from the takeaways on, a follow-up's start.
 function recordWanted(state, me) {
   if (state.carried_actions?.length && state.session.status !== "ended") return true;
   if (me?.role === "facilitator") return true;
@@ -676,15 +682,14 @@ socket.on("connect", enter);
 socket.on("disconnect", (reason) => {
   store.joined = false;
   if (store.ended) return;
-  // The server only hangs up on purpose when someone was removed; that message follows.
+  // A hang-up on purpose means removed; that message follows.
   setBanner(reason === "io server disconnect" ? null : t("ui.conn.lost"));
   render();
 });
 socket.io.on("reconnect_attempt", () => store.state && setBanner(t("ui.conn.lost")));
 socket.on("connect_error", () => {
   setBanner(t(store.state ? "ui.conn.lost" : "ui.conn.connecting"));
-  // Refused (too many connections from this address): the client gives up, so try again later,
-  // spread so a whole room does not come back at once.
+  // Refused (too many from this address): try again later, spread over a room.
   if (!socket.active) setTimeout(() => socket.connect(), 5000 + Math.random() * 10000);
 });
 socket.on("session:state", (state) => store.joined && applyState(state));
