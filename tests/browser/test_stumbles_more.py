@@ -74,7 +74,9 @@ def test_the_facilitator_reaches_everything_with_one_page_scroll(server, pages):
     screenshot(fien, "stumble7-side-column-top-1280")
     # In English, and a step later, still one scroll.
     fien.get_by_role("button", name="EN", exact=True).click()
+    control = int(fien.locator("#app").get_attribute("data-control"))
     fien.locator("[data-key=step-next]").click()
+    expect(fien.locator("#app")).to_have_attribute("data-control", str(control + 1))  # the next step is drawn
     expect(fien.get_by_role("heading", name="Settings")).to_be_attached()
     assert fien.evaluate(NESTED_SCROLLERS) == []
     end = fien.get_by_role("button", name="End the session", exact=True)
