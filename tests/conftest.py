@@ -164,3 +164,18 @@ class Group:
 @pytest.fixture
 def group(app, client):
     return Group(app, client)
+
+
+@pytest.fixture
+def managers(app, client):
+    """A started manager session with question cards (coachkwadrant), in its first step."""
+    group = Group(app, client, participants=3, method_id="manager-coachkwadrant")
+    group.start()
+    return group
+
+
+@pytest.fixture
+def card_round(managers):
+    """The manager session in its card step: every player holds a hand."""
+    managers.go(3)
+    return managers

@@ -10,7 +10,6 @@ import dataclasses
 import json
 import uuid
 
-import pytest
 from sqlalchemy import select
 
 from intervisie.cli import main as cli
@@ -53,19 +52,6 @@ def hand_of(person):
 
 def without_deck(snapshot):
     return {k: v for k, v in snapshot.items() if k != "deck"}
-
-
-@pytest.fixture
-def managers(app, client):
-    group = Group(app, client, participants=3, method_id=METHOD)
-    group.start()
-    return group
-
-
-@pytest.fixture
-def card_round(managers):
-    managers.go(CARD_STEP)
-    return managers
 
 
 def quadrant_of(snapshot, card_id):

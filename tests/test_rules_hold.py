@@ -267,11 +267,9 @@ def test_claiming_on_a_new_device_signs_the_old_one_out_at_once(app, group):
 # --- 11 and 12. cards: hidden means gone; a replaced deck orphans nothing ---------------
 
 
-def test_a_hidden_card_question_is_gone_from_every_view_but_the_facilitators(app, client):
-    group = Group(app, client, participants=3, method_id="manager-coachkwadrant")
-    group.start()
+def test_a_hidden_card_question_is_gone_from_every_view_but_the_facilitators(client, card_round):
+    group = card_round
     f = group.facilitator
-    f.ok("step:go", to=3)
     bram = group.participants[0]
     card = bram.reconnect()["snapshot"]["hand"][0]
     played = bram.ok("card:play", client_id=uuid.uuid4().hex, card_id=card)
@@ -362,11 +360,9 @@ def test_an_unreadable_json_body_is_a_bad_request_on_every_endpoint(client, grou
         assert answer.get_json()["error"] == "bad_request" and answer.get_json()["message"]
 
 
-def test_a_facilitators_double_click_gives_one_card(app, client):
-    group = Group(app, client, participants=3, method_id="manager-coachkwadrant")
-    group.start()
+def test_a_facilitators_double_click_gives_one_card(card_round):
+    group = card_round
     f = group.facilitator
-    f.ok("step:go", to=3)
     lou = group.participants[0]
     before = len(lou.reconnect()["snapshot"]["hand"])
     control = f.current_control()
