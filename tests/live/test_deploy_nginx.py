@@ -369,6 +369,17 @@ def test_live_updates_through_nginx(stack, device, transports):
         assert len(upgrades) == 2, stack.nginx.requests(since)
 
 
+def logged_process(stack: Stack, probe: str) -> str:
+    """The app process nginx's access log names for the request holding ``probe`` (the line may lag)."""
+    deadline = time.monotonic() + 5
+    while True:
+        found = [r[1] for r in stack.nginx.requests() if probe in r[3]]
+        if found or time.monotonic() > deadline:
+            assert found, f"nginx logged no request with {probe}"
+            return found[-1]
+        time.sleep(0.05)
+
+
 def sources_on_different_processes(stack: Stack) -> tuple[str, str]:
     """Two loopback client addresses that nginx's ip_hash sends to different processes."""
     seen: dict[str, str] = {}
@@ -380,7 +391,7 @@ def sources_on_different_processes(stack: Stack) -> tuple[str, str]:
             http.verify = str(stack.ca)
             http.mount("https://", SourceAddress(source))
             assert http.get(f"{stack.public}/healthz?probe={probe}", timeout=10).status_code == 200
-        process = next(r[1] for r in reversed(stack.nginx.requests()) if probe in r[3])
+        process = logged_process(stack, probe)
         seen.setdefault(process, source)
         if len(seen) == 2:
             return tuple(seen.values())
