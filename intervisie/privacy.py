@@ -1,0 +1,213 @@
+"""The privacy guard: likely personal data of third parties in a text, before it is sent.
+
+Cases are confidential and the house rule is "no names of clients or
+patients", yet people type them without thinking. The detection is deduce's,
+a maintained de-identification library made for Dutch clinical text: names
+(from its name lists and its context rules), dates, street addresses and
+postcodes, Dutch phone numbers, e-mail addresses, BSN (with its 11-check)
+and long numbers. For English, deduce's name lists and patterns for e-mail
+and dates carry over; ``phonenumbers`` (Google's libphonenumber) finds
+British, American and international phone numbers, and a few patterns in
+deduce's own annotator type add English months, street names and "client
+number 123" phrases in either language.
+
+deduce takes minutes to build its lookup tables after an install (``./dev``
+does that once) and seconds to load them, so ``start_loading`` loads them in
+a real thread at start-up; until then ``ready()`` is False and ``findings``
+finds nothing: the guard never makes anyone wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import string
+import sys
+import threading
+from collections.abc import Iterable
+
+import phonenumbers
+from stop_words import get_stop_words
+
+from . import i18n
+
+KINDS = ("name", "date", "address", "phone", "email", "bsn", "client_number")
+# deduce's tags, after its own post-processing, as our kinds; other tags are not flagged.
+_KIND_OF_TAG = {
+    "persoon": "name",
+    "datum": "date",
+    "locatie": "address",
+    "telefoonnummer": "phone",
+    "emailadres": "email",
+    "bsn": "bsn",
+    "id": "client_number",
+}
+# deduce's parts that flag what is no third party's personal data here: a city, the hospital or
+# care home someone works at, an age, a web address. The redactor and the patient's own name
+# (we give deduce no patient) are not needed.
+_DISABLED = frozenset(
+    {
+        "placename",
+        "hospital",
+        "institution",
+        "age",
+        "url",
+        "patient_name",
+        "redactor",
+        "merge_adjacent_annotations",
+    }
+)
+_MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
+_EXTRA_PATTERNS = {
+    # 4 May 1950, May 4, 1950
+    "date_en": (
+        rf"\b((?:\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS_EN}),? (?:19|20)\d\d)"
+        rf"|(?:(?:{_MONTHS_EN}) \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d\d))\b",
+        "datum",
+    ),
+    # 12 High Street, 221b Baker Street
+    "street_en": (
+        r"\b(\d{1,4}[a-z]? (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Drive|Way|Close"
+        r"|Court|Square|Place|Crescent|Gardens|Terrace|Grove))\b",
+        "locatie",
+    ),
+    # cliëntnummer 4711, patient no. A-12345, dossiernr: 98765
+    "client_number": (
+        r"(?i)\b(?:cli[eë]nt|pati[eë]nt|dossier|client|patient|case|file|record)[ -]?"
+        r"(?:nummer|nr\.?|number|no\.?|id|#)\s*:?\s*([A-Z]{0,3}-?\d{3,})",
+        "id",
+    ),
+}
+_PHONE_REGIONS = {"nl": ("NL",), "en": ("GB", "US", "NL")}
+# Words about a colleague just before a name: the suggestion is then "collega B", else "cliënt A".
+_COLLEAGUE_WORDS = {
+    "nl": (
+        "collega",
+        "juf",
+        "teamleider",
+        "leidinggevende",
+        "manager",
+        "directeur",
+        "coördinator",
+        "stagiair",
+        "stagiaire",
+        "teamgenoot",
+        "mentor",
+    ),
+    "en": ("colleague", "team leader", "manager", "director", "coordinator", "intern", "supervisor"),
+}
+# English capitalises the first word of a sentence: deduce's name lists then see "My" or "Can" as names.
+_ENGLISH_WORDS = frozenset(get_stop_words("en"))
+_TITLES = {"mevrouw", "mevr", "mw", "meneer", "mr", "mrs", "ms", "miss", "dhr", "heer", "de", "dr", "juf"}
+
+_deid = None  # the loaded deduce pipeline; None until ready
+_loading = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+def ready() -> bool:
+    """True once deduce is loaded and ``findings`` looks; False before (it then finds nothing)."""
+    return _deid is not None
+
+
+def load() -> None:
+    """Load deduce now, in this thread (seconds; minutes if its tables were never built)."""
+    global _deid
+    with _loading:
+        if _deid is None:
+            _deid = _build()
+
+
+def start_loading() -> None:
+    """Load deduce in a real OS thread, so that the server (eventlet or threaded) starts at once."""
+    if ready():
+        return
+    thread_module = threading
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        # A green thread would hold the one event-loop thread for the whole load.
+        thread_module = patcher.original("threading")
+    thread_module.Thread(target=_load_logged, name="privacy-guard", daemon=True).start()
+
+
+def _load_logged() -> None:
+    try:
+        load()
+    except Exception:  # the app runs on without the guard; the reason goes to the log
+        log.exception("the privacy guard could not load")
+
+
+def _build():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    import deduce
+    import docdeid
+
+    # deduce sets up the root logger at import (DEBUG, to stdout): leave the app's logging as it was.
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    deid = deduce.Deduce()
+    extra = docdeid.process.DocProcessorGroup()
+    for name, (pattern, tag) in _EXTRA_PATTERNS.items():
+        extra.add_processor(name, docdeid.process.RegexpAnnotator(pattern, tag=tag, capturing_group=1))
+    position = deid.processors.get_names(recursive=False).index("post_processing")
+    deid.processors.add_processor("intervisie", extra, position=position)
+    return deid
+
+
+def findings(text: str, language: str, known_names: Iterable[str] = ()) -> list[dict]:
+    """Likely personal data of third parties in ``text``, in order of position.
+
+    Each finding is ``{"start": int, "end": int, "kind": str, "replacement": str}``:
+    character offsets into ``text`` (end exclusive), one of ``KINDS``, and a
+    suggested replacement in ``language`` (``nl`` or ``en``; anything else is
+    Dutch), such as "cliënt A" or "collega B" for names (one letter per
+    distinct name). Names of people in the session (``known_names``, their
+    display names) are never flagged. Empty while not ``ready()``, and for
+    anything that is not a string.
+    """
+    deid = _deid
+    if deid is None or not isinstance(text, str) or not text.strip():
+        return []
+    lang = i18n.pick(language)
+    known = _name_words(name for name in known_names if isinstance(name, str))
+    annotations = deid.deidentify(text, disabled=_DISABLED).annotations
+    spans = {(a.start_char, a.end_char): _KIND_OF_TAG.get(a.tag) for a in annotations}
+    for region in _PHONE_REGIONS[lang]:
+        for match in phonenumbers.PhoneNumberMatcher(text, region):
+            spans.setdefault((match.start, match.end), "phone")
+    found, letters = [], {}
+    for (start, end), kind in sorted(spans.items(), key=lambda span: (span[0][0], -span[0][1])):
+        if kind is None or (found and start < found[-1]["end"]):
+            continue
+        if kind == "name" and not _is_third_party(text[start:end], lang, known):
+            continue
+        found.append({"start": start, "end": end, "kind": kind, "replacement": ""})
+    for item in found:
+        item["replacement"] = _replacement(text, item, lang, letters)
+    return found
+
+
+def _is_third_party(name: str, lang: str, known: set[str]) -> bool:
+    """False for a name of someone in the session, or an English word that starts a sentence."""
+    words = _name_words([name]) - _TITLES
+    if lang == "en" and len(words) == 1 and words <= _ENGLISH_WORDS:
+        return False
+    return bool(words - known)
+
+
+def _name_words(names: Iterable[str]) -> set[str]:
+    return {word.strip(string.punctuation).casefold() for name in names for word in name.split()} - {""}
+
+
+def _replacement(text: str, item: dict, lang: str, letters: dict) -> str:
+    """ "cliënt A" / "collega B" for a name (the same name, the same letter); "[date]" and so on else."""
+    if item["kind"] != "name":
+        return i18n.translate(lang, f"privacy.replacement.{item['kind']}")
+    key = _name_words([text[item["start"] : item["end"]]]) - _TITLES
+    letter = letters.setdefault(frozenset(key), string.ascii_uppercase[len(letters) % 26])
+    # The last words before the name, and the name itself ("collega Kees" is one name to deduce).
+    near = " ".join(text[: item["start"]].split()[-2:]) + " " + text[item["start"] : item["end"]]
+    colleague = any(re.search(rf"\b{word}\b", near.casefold()) for word in _COLLEAGUE_WORDS[lang])
+    return i18n.translate(lang, "privacy.colleague" if colleague else "privacy.client", letter=letter)
