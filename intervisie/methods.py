@@ -72,6 +72,9 @@ RULE_TYPES = (
 MAX_HAND = 10
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 MAX_MINUTES = 180
+# What a group may want from a session, and who a method suits: the start page's picker filters on them.
+GOALS = ("understand", "solve", "reflect", "practise")
+EXPERIENCE = ("beginner", "experienced")
 
 
 class MethodError(ValueError):
@@ -103,12 +106,23 @@ class Step:
     minutes: int
     contribute: dict[str, tuple[str, ...]]  # kind -> roles allowed to add it
     rules: tuple[Rule, ...] = ()
+    can_skip: bool = True  # a group tailoring the method may leave this step out
+    can_move: bool = True  # ... or move it; a step that cannot keeps every other step on its side
 
     def rule(self, type_: str) -> Rule | None:
         return next((r for r in self.rules if r.type == type_), None)
 
     def rules_of(self, type_: str) -> list[Rule]:
         return [r for r in self.rules if r.type == type_]
+
+
+@dataclass(frozen=True)
+class Fits:
+    """When a method fits, for the picker: what the group wants, their experience, and one line."""
+
+    goals: tuple[str, ...]
+    experience: tuple[str, ...]
+    when: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,7 @@ class Method:
     house_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
     deck: str | None = None  # id of the card deck in methods/decks/, for methods with a cards step
+    fits: Fits | None = None
 
     def step_index(self, step_id: str) -> int:
         return next(i for i, s in enumerate(self.steps) if s.id == step_id)
@@ -136,12 +151,17 @@ class Method:
             "deck": self.deck,
             "group_size": list(self.group_size),
             "minutes": sum(s.minutes for s in self.steps),
+            "goals": list(self.fits.goals) if self.fits else [],
+            "experience": list(self.fits.experience) if self.fits else [],
+            "when": self.fits.when[lang] if self.fits else "",
             "steps": [
                 {
                     "id": s.id,
                     "name": s.names[lang],
                     "purpose": s.purpose[lang],
                     "minutes": s.minutes,
+                    "can_skip": s.can_skip,
+                    "can_move": s.can_move,
                 }
                 for s in self.steps
             ],
@@ -244,7 +264,15 @@ def _read_rule(r: Reader, raw, where: str, contribute: dict[str, tuple[str, ...]
 
 
 def _read_step(r: Reader, raw, where: str) -> Step:
-    r.mapping(raw, where, {"id", "names", "purpose", "instructions", "minutes"}, {"contribute", "rules"})
+    r.mapping(
+        raw,
+        where,
+        {"id", "names", "purpose", "instructions", "minutes"},
+        {"contribute", "rules", "can_skip", "can_move"},
+    )
+    for flag in ("can_skip", "can_move"):
+        if not isinstance(raw.get(flag, True), bool):
+            raise r.fail(f"{where}.{flag}", "must be true or false")
     contribute: dict[str, tuple[str, ...]] = {}
     for i, entry in enumerate(raw.get("contribute") or []):
         at = f"{where}.contribute[{i}]"
@@ -265,12 +293,23 @@ def _read_step(r: Reader, raw, where: str) -> Step:
         minutes=r.integer(raw["minutes"], f"{where}.minutes", 1, MAX_MINUTES),
         contribute=contribute,
         rules=rules,
+        can_skip=raw.get("can_skip", True),
+        can_move=raw.get("can_move", True),
     )
     if len(step.rules_of("cards")) > 1:
         raise r.fail(f"{where}.rules", "a step can deal cards only once")
     if step.rule("case_bringer_listens") and any("case_bringer" in roles for roles in contribute.values()):
         raise r.fail(f"{where}.rules", "the case bringer listens here but may also contribute")
     return step
+
+
+def _read_fits(r: Reader, raw) -> Fits:
+    r.mapping(raw, "fits", {"goals", "experience", "when"})
+    return Fits(
+        goals=r.choices(raw["goals"], "fits.goals", GOALS),
+        experience=r.choices(raw["experience"], "fits.experience", EXPERIENCE),
+        when=r.text(raw["when"], "fits.when"),
+    )
 
 
 def parse_method(document, source: str) -> Method:
@@ -280,7 +319,7 @@ def parse_method(document, source: str) -> Method:
         document,
         "",
         {"id", "names", "descriptions", "audience", "group_size", "steps"},
-        {"house_rules", "deck"},
+        {"house_rules", "deck", "fits"},
     )
     size = document["group_size"]
     if not (isinstance(size, list) and len(size) == 2):
@@ -304,6 +343,7 @@ def parse_method(document, source: str) -> Method:
         texts = [r.text(item, f"house_rules[{i}]") for i, item in enumerate(raw_rules)]
         house_rules = {lang: tuple(t[lang] for t in texts) for lang in LANGUAGES}
     deck = None if document.get("deck") is None else r.identifier(document["deck"], "deck")
+    fits = None if "fits" not in document else _read_fits(r, document["fits"])
     dealing = next((i for i, s in enumerate(steps) if s.rule("cards")), None)
     if dealing is not None and deck is None:
         raise r.fail("deck", f"missing: steps[{dealing}] deals cards, so the method must name a deck")
@@ -317,19 +357,36 @@ def parse_method(document, source: str) -> Method:
         house_rules=house_rules,
         source=source,
         deck=deck,
+        fits=fits,
     )
+
+
+def read_text(text: str, source: str):
+    """Parse YAML text (safe_load: data only, never code); bad YAML becomes a MethodError naming the line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "-"
+        raise MethodError(source, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except RecursionError:
+        raise MethodError(source, "-", "nested too deeply") from None
 
 
 def read_document(path: Path):
     """Parse one YAML file; bad YAML or bytes become a MethodError naming the file and line."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "-"
-        raise MethodError(path.name, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise MethodError(path.name, "-", "not UTF-8 text") from None
+    return read_text(text, path.name)
+
+
+def check_deck(method: Method, decks: dict[str, Deck]) -> None:
+    """Raise MethodError when the method names a deck that is not installed."""
+    if method.deck is not None and method.deck not in decks:
+        known = ", ".join(sorted(decks)) or "none"
+        raise MethodError(method.source, "deck", f"no deck '{method.deck}' in decks/ (known: {known})")
 
 
 def load_methods(directory: Path, decks: dict[str, Deck] | None = None) -> dict[str, Method]:
@@ -349,9 +406,7 @@ def load_methods(directory: Path, decks: dict[str, Deck] | None = None) -> dict[
     for path in files:
         source = path.name
         method = parse_method(read_document(path), source)
-        if method.deck is not None and method.deck not in decks:
-            known = ", ".join(sorted(decks)) or "none"
-            raise MethodError(source, "deck", f"no deck '{method.deck}' in decks/ (known: {known})")
+        check_deck(method, decks)
         if method.id in methods:
             raise MethodError(source, "id", f"'{method.id}' is also defined in {methods[method.id].source}")
         methods[method.id] = method
@@ -390,11 +445,62 @@ def method_from_data(data: dict) -> Method:
         )
         for step in data["steps"]
     )
+    fits = data.get("fits")
     return Method(
         **{
             **data,
+            "fits": fits and Fits(tuple(fits["goals"]), tuple(fits["experience"]), fits["when"]),
             "group_size": tuple(data["group_size"]),
             "steps": steps,
             "house_rules": {lang: tuple(items) for lang, items in data["house_rules"].items()},
         }
     )
+
+
+def method_to_document(method: Method) -> dict:
+    """The method in the YAML file format that ``parse_method`` reads: a group's own method to download.
+
+    Only what differs from the defaults is written, so the file reads like a hand-written one.
+    """
+    defaults = {f: getattr(Rule("-"), f) for f in Rule.__dataclass_fields__}
+    steps = []
+    for step in method.steps:
+        raw = {
+            "id": step.id,
+            "names": dict(step.names),
+            "purpose": dict(step.purpose),
+            "instructions": dict(step.instructions),
+            "minutes": step.minutes,
+            "contribute": [{"kind": kind, "roles": list(roles)} for kind, roles in step.contribute.items()],
+            "rules": [
+                {
+                    name: list(value) if isinstance(value, tuple) else value
+                    for name, value in asdict(rule).items()
+                    if name == "type" or value != defaults[name]
+                }
+                for rule in step.rules
+            ],
+        }
+        raw.update({flag: False for flag in ("can_skip", "can_move") if not getattr(step, flag)})
+        steps.append(raw)
+    document = {
+        "id": method.id,
+        "names": dict(method.names),
+        "descriptions": dict(method.descriptions),
+        "audience": method.audience,
+        "group_size": list(method.group_size),
+    }
+    if method.fits:
+        document["fits"] = {
+            "goals": list(method.fits.goals),
+            "experience": list(method.fits.experience),
+            "when": dict(method.fits.when),
+        }
+    if method.house_rules:
+        document["house_rules"] = [
+            {lang: method.house_rules[lang][i] for lang in LANGUAGES}
+            for i in range(len(method.house_rules[LANGUAGES[0]]))
+        ]
+    if method.deck:
+        document["deck"] = method.deck
+    return {**document, "steps": steps}

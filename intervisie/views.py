@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    get_template_attribute,
     jsonify,
     render_template,
     request,
@@ -19,8 +20,9 @@ from flask import (
 )
 from sqlalchemy import select
 
-from . import i18n, limits, records, service
+from . import i18n, limits, records, service, tailoring
 from .db import db
+from .methods import EXPERIENCE, GOALS, MethodError
 from .models import Participant, Session
 from .session import RuleViolation, normalise_code
 
@@ -82,12 +84,16 @@ def _client_catalogues(skip: tuple[str, ...] = ()) -> dict:
     }
 
 
+def _translator(lang: str):
+    return lambda key, **params: i18n.translate(lang, key, **params)
+
+
 def _render(template: str, *, skip_texts: tuple[str, ...] = (), **context) -> str:
     lang = page_language()
     return render_template(
         template,
         lang=lang,
-        t=lambda key, **params: i18n.translate(lang, key, **params),
+        t=_translator(lang),
         catalogues=_client_catalogues(skip_texts),
         **context,
     )
@@ -180,6 +186,8 @@ def start():
         "start.html",
         methods=[m.summary(lang) for m in service.methods().values()],
         decks=service.deck_summaries(lang),
+        goals=GOALS,
+        experience=EXPERIENCE,
     )
 
 
@@ -203,12 +211,11 @@ def _about(code: str) -> dict:
                 Participant.removed.is_(False),
             )
         )
-    method = service.methods().get(session.method_id)
-    return {
-        "title": session.title,
-        "facilitator": facilitator or "",
-        "method": dict(method.names) if method else {},
-    }
+    try:
+        names = dict(service.method_of(session).names)  # as created: tailored, or the group's own
+    except RuleViolation:
+        names = {}
+    return {"title": session.title, "facilitator": facilitator or "", "method": names}
 
 
 @bp.get("/s/<code>")
@@ -261,6 +268,8 @@ def create_session():
     except RuleViolation as refusal:
         status = 403 if refusal.code == "follow_up_forbidden" else 400
         return _api_error(refusal.code, payload.get("lang") or lang, status, **refusal.params)
+    except MethodError as broken:
+        return _method_error(broken, payload.get("lang") or lang)
     code = created["code"]
     created["join_url"] = url_for("views.participant", code=code, _external=True)
     created["facilitator_url"] = (
@@ -275,6 +284,78 @@ def create_session():
 def _api_error(code: str, lang, status: int = 400, **params):
     body = {"ok": False, "error": code, "message": i18n.translate(lang, f"error.{code}", **params)}
     return jsonify(body), status
+
+
+def _method_error(broken: MethodError, lang):
+    """A method file or plan that does not hold: its file, field and problem, in the user's language."""
+    body = {
+        "ok": False,
+        "error": "method_invalid",
+        "message": tailoring.explain(lang, broken),
+        "file": broken.source,
+        "field": broken.where,
+    }
+    return jsonify(body), 400
+
+
+def _method_request(read):
+    """Run ``read(payload)`` for a method API call; refusals become translated 400 answers."""
+    payload = request.get_json(silent=True)
+    lang = page_language()
+    if not isinstance(payload, dict):
+        return _api_error("bad_request", lang)
+    lang = i18n.pick(payload.get("lang") or lang)
+    try:
+        return read(payload, lang)
+    except RuleViolation as refusal:
+        return _api_error(refusal.code, lang, **refusal.params)
+    except MethodError as broken:
+        return _method_error(broken, lang)
+
+
+# The start page's radio value for a group's own uploaded method (an installed method's is its id).
+OWN_METHOD = "own:file"
+
+
+@bp.post("/api/methods/check")
+def check_method():
+    """Check an uploaded method file (``method_file``: name and YAML text) before a session runs it.
+
+    Answers its summary and its rows for the start page's picker, or the file, field and problem.
+    """
+
+    def read(payload, lang):
+        if payload.get("method_file") is None:
+            raise RuleViolation("bad_request")
+        method = service.chosen_method({"method_file": payload["method_file"]})
+        summary, t = method.summary(lang), _translator(lang)
+        option, steps = (get_template_attribute("method_picker.html", name) for name in ("option", "steps"))
+        return jsonify(
+            {
+                "ok": True,
+                "method": summary,
+                "option": str(option(summary, t, OWN_METHOD)),
+                "steps": str(steps(summary, t, OWN_METHOD)),
+            }
+        )
+
+    return _method_request(read)
+
+
+@bp.post("/api/methods/own")
+def own_method():
+    """The chosen method as tailored (``method_id`` or ``method_file``, ``plan``), as a YAML file
+    named ``name``: the group's own method, to upload again or to install in ``methods/``."""
+
+    def read(payload, _lang):
+        filename, text = tailoring.own_method_file(service.chosen_method(payload), payload.get("name"))
+        return Response(
+            text,
+            mimetype="application/yaml",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    return _method_request(read)
 
 
 @bp.get("/api/texts/record")

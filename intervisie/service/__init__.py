@@ -20,6 +20,7 @@ from .cards import deal, draw, focus, play, reshuffle
 from .contributions import add_contribution, hide, mark
 from .joining import (
     assign_role,
+    chosen_method,
     claim_facilitator,
     create_session,
     disconnect,
@@ -39,6 +40,8 @@ __all__ = [
     "Outcome",
     "add_contribution",
     "assign_role",
+    "chosen_method",
+    "clear_signal",
     "claim_facilitator",
     "control_timer",
     "create_session",

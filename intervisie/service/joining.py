@@ -8,11 +8,11 @@ import time
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import i18n
+from .. import i18n, tailoring
 from .. import session as rules
 from ..db import db
 from ..decks import deck_to_data
-from ..methods import method_to_data
+from ..methods import Method, method_to_data
 from ..models import Connection, Participant, Session
 from ..session import RuleViolation
 from . import cards
@@ -35,7 +35,22 @@ from .base import (
     touch,
 )
 from .steps import facilitator_action
-from .views import snapshot, state_emit
+from .views import decks, snapshot, state_emit
+
+
+def chosen_method(payload: dict) -> Method:
+    """The method a new session runs: an installed one (``method_id``) or the group's own file
+    (``method_file``, see ``tailoring.read_own_method``), tailored by ``plan`` when one is given."""
+    if payload.get("method_file") is not None:
+        method = tailoring.read_own_method(payload["method_file"], decks())
+    else:
+        method_id = payload.get("method_id")
+        if not isinstance(method_id, str) or method_id not in methods():
+            raise RuleViolation("unknown_method")
+        method = methods()[method_id]
+    if payload.get("plan") is not None:
+        method = tailoring.tailor(method, payload["plan"])
+    return method
 
 
 def create_session(payload: dict, now: float | None = None, follow_up: tuple = (None, None)) -> dict:
@@ -45,10 +60,7 @@ def create_session(payload: dict, now: float | None = None, follow_up: tuple = (
     session follows up an earlier one (see ``records.carry_over``).
     """
     now = now or time.time()
-    method_id = payload.get("method_id")
-    if not isinstance(method_id, str) or method_id not in methods():
-        raise RuleViolation("unknown_method")
-    method = methods()[method_id]
+    method = chosen_method(payload)
     title = rules.clean_text(payload.get("title", ""), 120, required=False, single_line=True)
     name = checked_name(payload.get("name"))
     lang = i18n.pick(payload.get("lang"))
@@ -69,7 +81,7 @@ def create_session(payload: dict, now: float | None = None, follow_up: tuple = (
             id=new_id(),
             code=code,
             title=title,
-            method_id=method_id,
+            method_id=method.id,
             lang=lang,
             step_minutes=overrides,
             facilitator_key_hash=digest(facilitator_key),

@@ -1,0 +1,165 @@
+"""A method tailored for one group, and a group's own method file: pure rules, no Flask.
+
+A tailored plan is the method's own steps, some left out, some moved, renamed
+or given other minutes. It is checked against what the method allows
+(``can_skip``, ``can_move``), then written back into the file format and read
+by the same loader as the files in ``methods/`` (``parse_method``): a plan can
+never build a method that a file could not describe.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import PureWindowsPath
+
+import yaml
+
+from . import i18n
+from .decks import Deck
+from .methods import (
+    LANGUAGES,
+    MAX_MINUTES,
+    Method,
+    MethodError,
+    check_deck,
+    method_to_document,
+    parse_method,
+    read_text,
+)
+from .session import RuleViolation, clean_text
+
+MAX_FILE_BYTES = 64 * 1024  # the largest shipped method is under 12 KiB
+MAX_FILE_NAME = 100
+MAX_STEP_NAME = 60
+MAX_METHOD_NAME = 80
+PLAN_FIELDS = {"step", "name", "minutes"}
+
+
+def _step_plan(entry, raw: dict) -> dict:
+    """One step of a plan applied to its file form: a new name (in every language) and minutes."""
+    if "name" in entry:
+        name = clean_text(entry["name"], MAX_STEP_NAME, single_line=True)
+        raw = {**raw, "names": dict.fromkeys(LANGUAGES, name)}
+    if "minutes" in entry:
+        minutes = entry["minutes"]
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_MINUTES:
+            raise RuleViolation("bad_minutes")
+        raw = {**raw, "minutes": minutes}
+    return raw
+
+
+def tailor(method: Method, plan) -> Method:
+    """The method as ``plan`` tailors it.
+
+    ``plan`` lists the steps to run, in order: ``{"step": id, "name"?: text,
+    "minutes"?: 1..180}``; a step left out is skipped. Raises RuleViolation:
+    ``bad_request`` (shape, a step twice), ``no_such_step``, ``bad_minutes``,
+    ``empty``/``too_long`` (a name), ``step_required`` (a step that cannot be
+    skipped), ``step_fixed`` (a step that cannot move, or another step moved
+    past it); MethodError when the result breaks a rule of the file format
+    (a loop back to a step left out).
+    """
+    if not isinstance(plan, list) or not plan or len(plan) > len(method.steps):
+        raise RuleViolation("bad_request")
+    document = method_to_document(method)
+    raw_steps = {raw["id"]: raw for raw in document["steps"]}
+    chosen: list[dict] = []
+    for entry in plan:
+        if (
+            not isinstance(entry, dict)
+            or entry.keys() - PLAN_FIELDS
+            or not isinstance(entry.get("step"), str)
+        ):
+            raise RuleViolation("bad_request")
+        if entry["step"] not in raw_steps:
+            raise RuleViolation("no_such_step")
+        if any(raw["id"] == entry["step"] for raw in chosen):
+            raise RuleViolation("bad_request")
+        chosen.append(_step_plan(entry, raw_steps[entry["step"]]))
+    order = [step.id for step in method.steps]
+    position = {raw["id"]: i for i, raw in enumerate(chosen)}
+    for place, step in enumerate(method.steps):
+        if step.id not in position:
+            if not step.can_skip:
+                raise RuleViolation("step_required", step=dict(step.names))
+            continue
+        if step.can_move:
+            continue
+        for other in position:
+            if (order.index(other) < place) != (position[other] < position[step.id]):
+                raise RuleViolation("step_fixed", step=dict(step.names))
+    return parse_method({**document, "steps": chosen}, method.source)
+
+
+def _identifier(name: str) -> str:
+    """A file id from a name: ``Onze Balint-variant`` gives ``onze-balint-variant``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:41].strip("-")
+
+
+def own_method_file(method: Method, name) -> tuple[str, str]:
+    """The (tailored) method as the group's own method file: ``(file name, YAML text)``.
+
+    ``name`` becomes its name in every language and, as lower-case letters and
+    dashes, its id. ``intervisie methods check`` and an upload read it back as
+    this same method. Raises RuleViolation ``empty``/``too_long`` for the name.
+    """
+    name = clean_text(name, MAX_METHOD_NAME, single_line=True)
+    ident = _identifier(name) or f"{method.id}-eigen"[:41]
+    document = {**method_to_document(method), "id": ident, "names": dict.fromkeys(LANGUAGES, name)}
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    header = "# A group's own intervision method, saved from Intervisie. See docs/methods.md.\n"
+    return f"{ident}.yaml", header + text
+
+
+def read_own_method(file, decks: dict[str, Deck]) -> Method:
+    """A group's own method file, uploaded as ``{"name": file name, "text": YAML}``.
+
+    Read with ``yaml.safe_load`` (data, never code), at most ``MAX_FILE_BYTES``,
+    checked like the files in ``methods/``. Raises RuleViolation
+    ``bad_request``/``method_file_too_large``, or MethodError naming the file,
+    the field and the problem.
+    """
+    if not isinstance(file, dict) or file.keys() != {"name", "text"}:
+        raise RuleViolation("bad_request")
+    name, text = file["name"], file["text"]
+    if not isinstance(name, str) or not isinstance(text, str):
+        raise RuleViolation("bad_request")
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise RuleViolation("method_file_too_large", max=MAX_FILE_BYTES // 1024)
+    source = clean_text(PureWindowsPath(name).name, MAX_FILE_NAME, required=False, single_line=True)
+    method = parse_method(read_text(text, source or "-"), source or "-")
+    check_deck(method, decks)
+    return method
+
+
+def _pattern(template: str) -> re.Pattern:
+    """A catalogue template as a pattern that reads its ``{fields}`` back out of a text."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)), re.DOTALL
+    )
+
+
+def explain(lang: str, error: MethodError) -> str:
+    """A MethodError as one sentence in ``lang``: file, field and problem.
+
+    The loader words its problems in English (they also go to the server log);
+    each known wording is in the catalogues as ``method_problem.*`` (en: the
+    loader's exact text), so it is read back and said again in ``lang``. A
+    wording not there yet shows in English inside the translated sentence.
+    """
+    problem = error.problem
+    for key, template in i18n.catalogue("en").items():
+        if key.startswith("method_problem."):
+            found = _pattern(template).fullmatch(error.problem)
+            if found:
+                problem = i18n.translate(lang, key, **found.groupdict())
+                break
+    if error.where in ("", "-"):
+        return i18n.translate(lang, "error.method_file", file=error.source, problem=problem)
+    line = re.fullmatch(r"line (\d+)", error.where)  # YAML that does not parse (``read_text``)
+    if line:
+        return i18n.translate(lang, "error.method_line", file=error.source, line=line[1], problem=problem)
+    return i18n.translate(lang, "error.method_field", file=error.source, field=error.where, problem=problem)
