@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
 
 from .. import session as rules
 from ..db import db
 from ..methods import Method, method_from_data
-from ..models import Connection, Participant, Session
+from ..models import Connection, Contribution, Participant, Session
 from ..session import RuleViolation, Timer
 
 SERVER_ID = uuid.uuid4().hex  # this process, for connection rows
@@ -150,6 +151,115 @@ def bound(orm, sid: str) -> tuple[Participant, Session]:
     if person is None or person.removed:
         raise RuleViolation("not_joined")
     return person, session
+
+
+@dataclass
+class Member:
+    """A person in a seated session (see ``seat``), with the ids of their open connections."""
+
+    id: str
+    name: str
+    name_key: str
+    role: str
+    removed: bool
+    sids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Seat:
+    """A session as the contribution path reads it (``seat``): the columns it needs, no ORM object.
+
+    It has the attributes of ``Session`` that the rules and views read on that
+    path (``method_of``, ``sealed_step``, ``deliver`` accept it); a column the
+    path comes to need is added here and to ``seat``'s query.
+    """
+
+    id: str
+    status: str
+    step_index: int
+    turn_order: list | None
+    turn_index: int | None
+    revealed_steps: list | None
+    updated_at: float
+    method_id: str
+    full: bool  # it holds MAX_CONTRIBUTIONS_PER_SESSION contributions already
+    participants: list[Member]
+    method: dict | None = None  # read only when this process has not kept the method yet
+
+    def sids(self) -> dict[str, list[str]]:
+        return {p.id: p.sids for p in self.participants}
+
+
+_seat_queries: dict[int, object] = {}
+
+
+def seat_query():
+    """The one statement of ``seat`` (built once per limit): the session, row locked; its people; their
+    connections; and whether it is full (the ``MAX_CONTRIBUTIONS_PER_SESSION``-th row exists: no COUNT)."""
+    most = cfg("MAX_CONTRIBUTIONS_PER_SESSION")
+    query = _seat_queries.get(most)
+    if query is None:
+        mine, conn = aliased(Connection), aliased(Connection)
+        session_of_sid = select(mine.session_id).where(
+            mine.sid == bindparam("sid"), mine.participant_id.is_not(None)
+        )
+        where = session_of_sid.scalar_subquery()
+        # Not correlated with the outer rows: read once per statement, not once per person.
+        held = select(Contribution.id).where(Contribution.session_id == where).offset(most - 1).limit(1)
+        query = _seat_queries[most] = (
+            select(
+                Session.id,
+                Session.status,
+                Session.step_index,
+                Session.turn_order,
+                Session.turn_index,
+                Session.revealed_steps,
+                Session.updated_at,
+                Session.method_id,
+                held.exists(),
+                Participant.id,
+                Participant.name,
+                Participant.name_key,
+                Participant.role,
+                Participant.removed,
+                conn.sid,
+            )
+            .join(Participant, Participant.session_id == Session.id)
+            .outerjoin(conn, conn.participant_id == Participant.id)
+            .where(Session.id == where)
+            .with_for_update(of=Session)
+        )
+    return query
+
+
+def seat(orm, sid: str) -> tuple[Member, Seat]:
+    """Who is at connection ``sid`` and where: one read, the session row locked (as ``bound`` does).
+
+    The contribution path's ``bound``: no ORM objects, and the people and their
+    connections come with it, so the contribution is checked, stored and
+    published without another read. Raises ``not_joined`` when the connection
+    is not a person's (a screen, never entered, removed, revoked).
+    """
+    rows = orm.connection().execute(seat_query(), {"sid": sid}).all()
+    if not rows:
+        raise RuleViolation("not_joined")
+    first = rows[0]
+    people: dict[str, Member] = {}
+    me = None
+    for *_, pid, name, name_key, role, removed, conn_sid in rows:
+        person = people.get(pid)
+        if person is None:
+            person = people[pid] = Member(pid, name, name_key, role, removed)
+        if conn_sid is not None:
+            person.sids.append(conn_sid)
+            if conn_sid == sid:
+                me = person
+    if me is None or me.removed:
+        raise RuleViolation("not_joined")
+    where = Seat(*first[:9], participants=list(people.values()))
+    if (where.id, "method") not in _kept:
+        where.method = orm.scalar(select(Session.method).where(Session.id == where.id))
+    return me, where
 
 
 def require_current(session: Session, payload: dict) -> None:
