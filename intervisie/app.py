@@ -56,11 +56,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Outside the Socket.IO middleware, so live connections see the client's address and host too.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
-    from . import events, limits, records, transport, views
+    from . import events, limits, privacy, records, transport, views
 
     transport.apply(app, socketio.server)  # whole-message size limits, malformed packets answered
     limits.init_app(app)
     events.register(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(records.bp)
+    if app.config["PRIVACY_GUARD"]:
+        privacy.start_loading()  # the guard switches on when deduce is loaded (seconds); nothing waits for it
     return app

@@ -101,6 +101,7 @@ _ENGLISH_WORDS = frozenset(get_stop_words("en"))
 _TITLES = {"mevrouw", "mevr", "mw", "meneer", "mr", "mrs", "ms", "miss", "dhr", "heer", "de", "dr", "juf"}
 
 _deid = None  # the loaded deduce pipeline; None until ready
+_started = False
 _loading = threading.Lock()
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,10 @@ def load() -> None:
 
 def start_loading() -> None:
     """Load deduce in a real OS thread, so that the server (eventlet or threaded) starts at once."""
-    if ready():
+    global _started
+    if _started:
         return
+    _started = True
     thread_module = threading
     if "eventlet" in sys.modules:
         from eventlet import patcher

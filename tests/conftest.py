@@ -39,6 +39,7 @@ CONFIG = {
     "ASYNC_MODE": "threading",
     "MESSAGE_QUEUE": None,
     "PRESENCE_GRACE_SECONDS": 0.2,
+    "PRIVACY_GUARD": False,  # a test that needs the guard loads it once: privacy.load()
 }
 
 
