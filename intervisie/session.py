@@ -13,6 +13,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, replace
 
+from . import coach
 from .methods import Method, Step, scale_of
 
 # No 0/O, 1/I/l: a code read off a projector must not be ambiguous.
@@ -187,75 +188,6 @@ def check_step_minutes(method: Method, overrides) -> dict[str, int]:
 
 # --- contributions -----------------------------------------------------------------------
 
-_CLOSED_OPENERS = {
-    "nl": (
-        "heb je",
-        "heeft u",
-        "ben je",
-        "bent u",
-        "kun je",
-        "kunt u",
-        "zou je",
-        "zou u",
-        "zou het",
-        "moet je",
-        "wil je",
-        "is het",
-        "is dat",
-        "was het",
-        "was je",
-        "kan het",
-        "kan je",
-        "denk je niet",
-        "waarom ga je niet",
-        "waarom doe je niet",
-        "had je",
-        "heb je al",
-        "is er",
-        "zijn er",
-        "doe je",
-        "weet je",
-    ),
-    "en": (
-        "have you",
-        "has he",
-        "has she",
-        "did you",
-        "do you",
-        "does",
-        "are you",
-        "is it",
-        "is there",
-        "are there",
-        "could you",
-        "can you",
-        "would you",
-        "should you",
-        "will you",
-        "was it",
-        "were you",
-        "why don't you",
-        "why not",
-        "wouldn't",
-        "shouldn't",
-        "don't you",
-    ),
-}
-
-
-def question_flag(text: str) -> str | None:
-    """Flag a 'question' that is closed or advice in disguise; the author gets a gentle nudge.
-
-    The flag never blocks: people phrase things in many ways, and the
-    facilitator decides. It helps with the most common slip in intervision.
-    """
-    lowered = text.lower().lstrip("\"'“‘ ")
-    for openers in _CLOSED_OPENERS.values():
-        if any(lowered.startswith(opener + " ") or lowered == opener for opener in openers):
-            return "closed_question"
-    return None
-
-
 @dataclass(frozen=True)
 class Contributor:
     """Who is acting, as the rules need to know them."""
@@ -295,7 +227,8 @@ def check_contribution(
         if cap.kind in (None, kind) and own_count >= cap.count:
             raise RuleViolation("limit_reached", max=cap.count)
     if kind == "question" and step.rule("open_questions"):
-        return question_flag(text)
+        label = coach.check(text).label  # a nudge for the author, never a refusal
+        return None if label == "open" else f"{label}_question"
     return None
 
 

@@ -5,9 +5,9 @@ import copy
 import pytest
 import yaml
 
+from intervisie import coach
 from intervisie.decks import contrast_on_white, load_decks, parse_deck
 from intervisie.methods import MethodError, default_directory, load_library, load_methods, parse_method
-from intervisie.session import question_flag
 from tests.support import parse_error
 
 DECKS = default_directory() / "decks"
@@ -31,7 +31,7 @@ def test_shipped_cards_are_open_questions():
     for card in deck.cards:
         for lang in ("nl", "en"):
             assert card.text[lang].endswith("?"), card.id
-            assert question_flag(card.text[lang]) is None, (card.id, lang)
+            assert coach.check(card.text[lang], lang).label == "open", (card.id, lang)
 
 
 def test_manager_method_validates_against_its_deck():
