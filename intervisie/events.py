@@ -35,8 +35,15 @@ ACTIONS = {
     "step:go": service.go_to_step,  # facilitator; broadcasts session:state
     "timer:control": service.control_timer,  # facilitator; broadcasts session:state
     "turn:next": service.next_turn,  # facilitator; broadcasts session:state
+    "step:reveal": service.reveal,  # facilitator; contribution:new for each entry, session:state
+    "step:loop": service.loop_back,  # whom the step's loop_back rule names; broadcasts session:state
     "role:assign": service.assign_role,  # facilitator; broadcasts session:state
     "participant:remove": service.remove_participant,  # facilitator; broadcasts session:state
+    "session:go_on": service.go_on,  # facilitator; stop waiting for who is away; broadcasts session:state
+    "lead:take": service.take_over,  # the co-facilitator, facilitator away; session:state, session:resync
+    "screen:show": service.show_on_screen,  # facilitator; spotlight / instructions; broadcasts session:state
+    "signal:send": service.send_signal,  # case bringer; signal:new to the facilitator only
+    "signal:clear": service.clear_signal,  # facilitator; signal:cleared to them and the case bringer
     "ready:set": service.set_ready,  # anyone joined; broadcasts session:state
     "language:set": service.set_language,  # anyone joined; no broadcast
     "contribution:add": service.add_contribution,  # per step rules; contribution:new to who may see it
@@ -217,6 +224,7 @@ def start_background_work(app) -> None:
         _started.add(id(app))
     socketio.start_background_task(_timer_watch, app)
     socketio.start_background_task(_heartbeat, app)
+    socketio.start_background_task(limits.of(app).pressure.watch, socketio.sleep)  # back-pressure
 
 
 def _timer_watch(app) -> None:
@@ -241,7 +249,8 @@ def _heartbeat(app) -> None:
         socketio.sleep(interval)
         with app.app_context():
             try:
-                service.heartbeat(time.time())
+                for session_id in service.heartbeat(time.time()):  # people on a process that died
+                    deliver(service.presence_state(session_id, time.time()))
                 if time.monotonic() >= next_purge:
                     next_purge = time.monotonic() + app.config["PURGE_INTERVAL_SECONDS"]
                     purge()

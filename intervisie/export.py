@@ -26,7 +26,7 @@ from sqlalchemy import select
 from . import i18n
 from . import session as rules
 from .models import Contribution, Mark, Session, StepVisit
-from .service import method_of
+from .service import method_of, sealed_step
 
 SCHEMA_VERSION = 1
 # Kinds with a section of their own; the step lists leave them out so nothing shows twice.
@@ -129,8 +129,11 @@ def _plain(text: str) -> str:
 
 
 def _still_private(session: Session, method, c: Contribution) -> bool:
-    """Written in a 'write privately' step that is still open: not even the record reveals it yet."""
+    """Written in a 'write privately' step that is still open, a note of the turned-away case bringer, or
+    writing not revealed together yet: not even the record reveals it."""
     steps = method.steps
+    if rules.own_only(c.kind, sealed_step(session, c.step_index)):
+        return True
     return (
         session.status == "running"
         and c.step_index == session.step_index < len(steps)
@@ -173,8 +176,10 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
     def item(c: Contribution, **extra) -> dict:
         out = {"kind": c.kind, "text": _plain(c.text), **extra}
         author = people.get(c.participant_id)
-        if names and author is not None:
-            out["author"] = author.name
+        if names and (author is not None or c.author_name):
+            out["author"] = author.name if author is not None else c.author_name
+        if names and c.entered_by in people:  # added by the facilitator for someone without a device
+            out["entered_by"] = people[c.entered_by].name
         if marks_by_case_bringer.get(c.id):
             out["marks"] = marks_by_case_bringer[c.id]
         return out
@@ -190,9 +195,18 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
         }
         for i, step in enumerate(method.steps)
     ]
+    # An answer goes under its question; one whose question is not in the record stays in its step.
+    in_record = {c.id for c in contributions}
+    answers: dict[str, list[dict]] = {}
     for c in contributions:
-        if c.kind not in SECTION_KINDS and 0 <= c.step_index < len(steps):
-            steps[c.step_index]["contributions"].append(item(c))
+        if c.reply_to in in_record:
+            answers.setdefault(c.reply_to, []).append(item(c))
+    for c in contributions:
+        if c.kind not in SECTION_KINDS and c.reply_to not in in_record and 0 <= c.step_index < len(steps):
+            entry = item(c)
+            if c.id in answers or rules.answerable(method.steps[c.step_index], c.kind):
+                entry["answers"] = answers.get(c.id, [])
+            steps[c.step_index]["contributions"].append(entry)
 
     case = {
         "text": _plain(session.record_case or told_case(orm, session)),
@@ -332,7 +346,10 @@ def blocks(record: dict, esc=_same) -> list[tuple]:
             timing += " · " + label(lang, "step_actual", actual=step["actual_minutes"])
         out.append(("note", timing))
         for c in step["contributions"]:
-            out.append(("item", _line(lang, c, esc), []))
+            replies = [_line(lang, a, esc) for a in c.get("answers", [])]
+            if "answers" in c and not replies:
+                replies = [label(lang, "unanswered")]
+            out.append(("item", _line(lang, c, esc), replies))
 
     sections = (
         ("takeaways", record["takeaways"]),
@@ -362,7 +379,10 @@ def _line(lang: str, c: dict, esc=_same) -> str:
     """One contribution: its kind, text, author if chosen, and the case bringer's marks."""
     kind = label(lang, "kind." + c["kind"])
     text = esc(c["text"])
-    text = f"{kind} ({esc(c['author'])}): {text}" if c.get("author") else f"{kind}: {text}"
+    author = esc(c["author"]) if c.get("author") else None
+    if author and c.get("entered_by"):
+        author += ", " + label(lang, "entered_by", name=esc(c["entered_by"]))
+    text = f"{kind} ({author}): {text}" if author else f"{kind}: {text}"
     if c.get("marks"):
         text += " [" + ", ".join(label(lang, "mark." + m) for m in c["marks"]) + "]"
     return text

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -65,8 +66,22 @@ class Session(Base):
     # removed file never breaks a session under way (its steps, rules and cards stay what they were).
     method: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     deck: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # Indexes of the 'reveal together' steps whose writing the facilitator revealed (or that were left).
+    revealed_steps: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # The case text as the case bringer chose to record it (shortened or redacted).
     record_case: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The people in the room (0005). The timer was paused because the facilitator or the case
+    # bringer is away; the away people the facilitator chose to go on without (ids).
+    absence_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    gone_on: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # The participant who may take over when the facilitator is away, and the facilitator they took over from.
+    co_facilitator_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    stood_in_for: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The case bringer's latest private signal to the facilitator: {id, kind, by, at, paused}.
+    signal: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The shared screen: one contribution shown large, and the step's instructions.
+    spotlight_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    screen_instructions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     participants: Mapped[list[Participant]] = relationship(
         back_populates="session",
@@ -157,6 +172,15 @@ class Contribution(Base):
     flag: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # Structured parts: an action's who/when/measure, the card a question was played from.
     details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The question an answer belongs to (see session.REPLIES_TO); None for every other kind.
+    reply_to: Mapped[str | None] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE", name="fk_contributions_reply_to"),
+        nullable=True,
+        index=True,
+    )
+    # Added by the facilitator for someone without a device: the name they gave, and who typed it.
+    author_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    entered_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("session_id", "client_id", name="uq_contributions_client_id"),

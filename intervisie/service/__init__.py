@@ -5,12 +5,14 @@ The public interface, by concern:
 - ``joining``: creating a session, joining, coming back, screens, the
   facilitator link, roles, presence and language;
 - ``contributions``: adding, marking and hiding contributions;
-- ``steps``: the facilitator's step, timer and turn controls, readiness, time's up;
+- ``steps``: the facilitator's step, timer and turn controls, readiness, time's up, waiting
+  for a key person who is away, the shared screen's spotlight;
+- ``signals``: the case bringer's private signal to the facilitator;
 - ``cards``: question cards (dealing, playing, drawing);
 - ``views``: what each viewer sees (state, snapshot, one contribution);
 - ``base``: the ``Outcome`` of an action and what every module shares.
 
-Imports run one way: base <- views <- contributions <- cards <- steps <- joining.
+Imports run one way: base <- views <- contributions <- cards <- steps <- signals, joining.
 Every action commits its change before it returns an ``Outcome``, so nothing
 is acknowledged or broadcast that is not already stored.
 """
@@ -30,10 +32,25 @@ from .joining import (
     remove_participant,
     resume,
     set_language,
+    take_over,
     watch,
 )
-from .steps import control_timer, end, expire_due_timers, go_to_step, next_turn, set_ready, settings, start
-from .views import deck_of, deck_summaries, snapshot, state_view
+from .signals import clear_signal, send_signal
+from .steps import (
+    control_timer,
+    end,
+    expire_due_timers,
+    go_on,
+    go_to_step,
+    loop_back,
+    next_turn,
+    reveal,
+    set_ready,
+    settings,
+    show_on_screen,
+    start,
+)
+from .views import deck_of, deck_summaries, sealed_step, snapshot, state_view
 
 __all__ = [
     "Emit",
@@ -54,10 +71,12 @@ __all__ = [
     "end",
     "expire_due_timers",
     "focus",
+    "go_on",
     "go_to_step",
     "heartbeat",
     "hide",
     "join",
+    "loop_back",
     "mark",
     "method_of",
     "methods",
@@ -66,13 +85,18 @@ __all__ = [
     "presence_state",
     "remove_participant",
     "reshuffle",
+    "reveal",
     "resume",
+    "send_signal",
     "room_all",
     "set_language",
     "set_ready",
+    "sealed_step",
     "settings",
+    "show_on_screen",
     "snapshot",
     "start",
     "state_view",
+    "take_over",
     "watch",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import cards
@@ -11,8 +11,20 @@ from ..db import db
 from ..methods import MARK_VALUES, Step, scale_of
 from ..models import Contribution, Mark, Participant, Session
 from ..session import Contributor, RuleViolation
-from .base import Outcome, bound, cfg, checked_text, method_of, new_id, touch
-from .views import changes_balance, published, state_emit, view_one, visible
+from .base import (
+    Member,
+    Outcome,
+    Seat,
+    bound,
+    cfg,
+    checked_name,
+    checked_text,
+    method_of,
+    new_id,
+    seat,
+    touch,
+)
+from .views import changes_balance, contribution_view, deliver, published, state_emit, view_one, visible
 
 
 def client_id_of(payload: dict) -> str:
@@ -23,40 +35,56 @@ def client_id_of(payload: dict) -> str:
     return client_id
 
 
-def check_new(orm, session: Session, person: Participant, kind, text: str) -> tuple[Step, str | None]:
-    """Ask the rules whether this person may add ``kind`` now; the current step and the author's flag."""
+def check_new(
+    orm,
+    session: Session | Seat,
+    person: Participant | Member | None,
+    kind,
+    text: str,
+    named: str | None = None,
+) -> tuple[Step, str | None]:
+    """Ask the rules whether this person may add ``kind`` now; the current step and the author's flag.
+
+    ``person`` None: the author is ``named``, someone without a device, held to a participant's rules.
+    """
     step = method_of(session).steps[session.step_index]
-    counted = rules.cap_kind(step, kind) if isinstance(kind, str) else None
-    own = (
-        select(func.count())
-        .select_from(Contribution)
-        .where(
-            Contribution.session_id == session.id,
-            Contribution.step_index == session.step_index,
-            Contribution.participant_id == person.id,
-        )
-    )
-    if counted is not None:
-        own = own.where(Contribution.kind == counted)
+    who = Contributor(person.id, person.role) if person else Contributor("", "participant")
     speaker = None
     if session.turn_order and session.turn_index is not None:
         speaker = session.turn_order[session.turn_index]
-    flag = rules.check_contribution(
-        step,
-        session.status,
-        Contributor(person.id, person.role),
-        kind,
-        text,
-        orm.scalar(own),
-        speaker,
-    )
+    own = own_count(orm, session, step, person, kind, named)
+    flag = rules.check_contribution(step, session.status, who, kind, text, own, speaker)
     most = cfg("MAX_CONTRIBUTIONS_PER_SESSION")
-    held = orm.scalar(
-        select(func.count()).select_from(Contribution).where(Contribution.session_id == session.id)
-    )
-    if held >= most:  # bounds every snapshot and record of the session
-        raise RuleViolation("session_full", max=most)
+    if session.full if isinstance(session, Seat) else is_full(orm, session.id, most):
+        raise RuleViolation("session_full", max=most)  # bounds every snapshot and record of the session
     return step, flag
+
+
+def own_count(orm, session, step: Step, person, kind, named: str | None) -> int:
+    """How many of what a per-person cap of ``step`` counts the author added in it, counted up to the
+    cap; 0 without a read when no cap applies to ``kind``."""
+    caps = [cap.count for cap in step.rules_of("max_per_person") if cap.kind in (None, kind)]
+    if not caps or not isinstance(kind, str):
+        return 0
+    own = (
+        select(Contribution.id)
+        .where(
+            Contribution.session_id == session.id,
+            Contribution.step_index == session.step_index,
+            Contribution.participant_id == person.id if person else Contribution.author_name == named,
+        )
+        .limit(max(caps))
+    )
+    counted = rules.cap_kind(step, kind)
+    if counted is not None:
+        own = own.where(Contribution.kind == counted)
+    return orm.scalar(select(func.count()).select_from(own.subquery()))
+
+
+def is_full(orm, session_id: str, most: int) -> bool:
+    """Whether the session holds ``most`` contributions: whether its ``most``-th row exists (no COUNT)."""
+    held = select(Contribution.id).where(Contribution.session_id == session_id).offset(most - 1).limit(1)
+    return orm.scalar(held) is not None
 
 
 def duplicate_of(orm, session: Session, person: Participant, client_id: str) -> dict | None:
@@ -66,21 +94,54 @@ def duplicate_of(orm, session: Session, person: Participant, client_id: str) -> 
     )
     if existing is None:
         return None
-    if existing.participant_id != person.id:
+    if person.id not in (existing.participant_id, existing.entered_by):
         raise RuleViolation("bad_request")
     return {"contribution": view_one(orm, session, existing, full=True), "duplicate": True}
 
 
-def new_contribution(session: Session, person: Participant, step, client_id: str, now: float, **fields):
-    """A contribution of ``person`` in the current step; ``fields`` are kind, text, flag, details."""
+def replied_kind(orm, session: Session, person: Participant, reply_to) -> str | None:
+    """The kind of the contribution ``reply_to`` names, if it is in this session and ``person`` may see it."""
+    if not isinstance(reply_to, str):
+        return None
+    target = orm.get(Contribution, reply_to)
+    if target is None or target.session_id != session.id or target.hidden:
+        return None
+    return target.kind if visible(session, target, person.id, person.role) else None
+
+
+def on_behalf(session: Session, person: Participant, name) -> tuple[Participant | None, dict]:
+    """Whom a contribution is by when the facilitator adds it for someone without a device.
+
+    ``name`` None: ``person`` writes for themselves. A name of someone in the
+    session makes them the author; any other name is stored as given. Returns
+    the author (None for a name only) and the contribution's fields that say so.
+    """
+    if name is None:
+        return person, {}
+    rules.require_facilitator(person.role)
+    name = checked_name(name)
+    key = rules.name_key(name)
+    found = next((p for p in session.participants if p.name_key == key and not p.removed), None)
+    if found is person:
+        return person, {}
+    if found is not None:
+        return found, {"entered_by": person.id}
+    return None, {"entered_by": person.id, "author_name": name}
+
+
+def new_contribution(
+    session: Session, person: Participant | None, step, client_id: str, now: float, **fields
+):
+    """A contribution of ``person`` in the current step; ``fields`` are kind, text, flag, details..."""
     return Contribution(
         id=new_id(),
         session_id=session.id,
         client_id=client_id,
-        participant_id=person.id,
+        participant_id=person.id if person else None,
         step_id=step.id,
         step_index=session.step_index,
         created_at=now,
+        hidden=False,
         **fields,
     )
 
@@ -90,6 +151,10 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
 
     ``step_index``, when given, is the step the text was written in: if the
     session has moved on since, nothing is stored and the answer is ``step_moved``.
+
+    The busiest path of the server: one read (``seat``), one INSERT, one commit;
+    the unique client id catches a resend, and the messages are built from the
+    values at hand. A refusal first looks whether it was a resend of a stored one.
     """
     client_id = client_id_of(payload)
     text = checked_text(payload.get("text"), "MAX_TEXT_LENGTH")
@@ -99,29 +164,55 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
     if written_in is not None and (type(written_in) is not int or written_in < 0):
         raise RuleViolation("bad_request")
     with db.session(write=True) as orm:
-        person, session = bound(orm, sid)
-        resent = duplicate_of(orm, session, person, client_id)
-        if resent is not None:
-            return Outcome(ack=resent)
-        if written_in is not None and written_in != session.step_index:
-            # Written offline in a step that has closed since: the author gets the text back, unfiled.
-            raise RuleViolation("step_moved")
-        step, flag = check_new(orm, session, person, kind, text)
-        contribution = new_contribution(
-            session, person, step, client_id, now, kind=kind, text=text, flag=flag, details=details
-        )
-        orm.add(contribution)
-        session.updated_at = now
+        person, session = seat(orm, sid)
         try:
-            orm.commit()
-        except IntegrityError:
-            # The same client id arrived twice at once (two connections): keep the first.
+            if written_in is not None and written_in != session.step_index:
+                # Written offline in a step that has closed since: the author gets the text back, unfiled.
+                raise RuleViolation("step_moved")
+            author, behalf = on_behalf(session, person, payload.get("on_behalf_of"))
+            step, flag = check_new(orm, session, author, kind, text, behalf.get("author_name"))
+            reply_to = payload.get("reply_to")
+            rules.check_reply(kind, reply_to, replied_kind(orm, session, person, reply_to))
+            contribution = new_contribution(
+                session,
+                author,
+                step,
+                client_id,
+                now,
+                kind=kind,
+                text=text,
+                flag=flag,
+                details=details,
+                **behalf,
+            )
+            contribution.reply_to = reply_to
+            stored(orm, session, contribution, now)
+        except (RuleViolation, IntegrityError) as refused:
             orm.rollback()
             resent = duplicate_of(orm, session, person, client_id)
-            if resent is None:
+            if resent is not None:
+                return Outcome(ack=resent)
+            if isinstance(refused, IntegrityError):
                 raise RuleViolation("bad_request") from None
-            return Outcome(ack=resent)
-        return published(orm, session, contribution)
+            raise
+        view = contribution_view(contribution, {p.id: p.name for p in session.participants}, [], full=True)
+        return Outcome(
+            ack={"contribution": view}, emits=deliver(orm, session, contribution, view, sids=session.sids())
+        )
+
+
+# A contribution marks its session as active (for the idle purge, counted in days) at most this often.
+ACTIVE_EVERY_SECONDS = 60.0
+
+
+def stored(orm, session: Seat, contribution: Contribution, now: float) -> None:
+    """INSERT ``contribution`` (not added to the ORM session) and commit; a resend fails on its client id."""
+    conn = orm.connection()
+    table = Contribution.__table__
+    conn.execute(table.insert(), {k: v for k, v in inspect(contribution).dict.items() if k in table.c})
+    if now - session.updated_at >= ACTIVE_EVERY_SECONDS:
+        conn.execute(update(Session.__table__).where(Session.id == session.id).values(updated_at=now))
+    orm.commit()
 
 
 def mark(sid: str, payload: dict, now: float) -> Outcome:
@@ -194,9 +285,13 @@ def hide(sid: str, payload: dict, now: float) -> Outcome:
         played = cards.set_hidden(session.cards, c.id, hidden)
         if played is not None:  # a card question: the played list and the balance change for everyone
             session.cards = played
+        spotlit = hidden and session.spotlight_id == c.id
+        if spotlit:  # nothing hidden stays large on the shared screen
+            session.spotlight_id = None
+        if played is not None or spotlit:
             touch(session, now)
         orm.commit()
         outcome = published(orm, session, c, "contribution:changed")
-        if played is not None:
+        if played is not None or spotlit:
             outcome.emits.append(state_emit(orm, session, now))
         return outcome

@@ -29,13 +29,14 @@ from .base import (
     methods,
     new_id,
     new_secret,
+    require_current,
     room_all,
     room_person,
     session_by_code,
     touch,
 )
-from .steps import facilitator_action
-from .views import decks, snapshot, state_emit
+from .steps import back_again, facilitator_action, pause_for_absence
+from .views import decks, snapshot, state_emit, waited_for
 
 
 def chosen_method(payload: dict) -> Method:
@@ -157,6 +158,8 @@ def _welcome(
     arriving = participant is not None and participant.id not in connected_ids(orm, session.id, now)
     announce = changed or arriving
     _bind(orm, sid, session, participant, now)
+    if arriving:
+        back_again(orm, session, participant.id, now)
     if announce:
         touch(session, now)
     orm.commit()
@@ -266,6 +269,7 @@ def claim_facilitator(sid: str, payload: dict, now: float) -> Outcome:
             if p.role == "facilitator" and p is not owner:
                 p.role = "participant"
         owner.role = "facilitator"
+        session.stood_in_for = None
         if owner.removed and any(p.name_key == owner.name_key for p in session.participants if not p.removed):
             owner.name = f"{owner.name} ({len(session.participants)})"
             owner.name_key = rules.name_key(owner.name)
@@ -307,20 +311,32 @@ def disconnect(sid: str, now: float) -> Outcome:
 
 
 def presence_state(session_id: str, now: float) -> Outcome:
-    """The state as it is now, for everyone: sent when a grace period has run out."""
-    with db.session() as orm:
-        session = orm.get(Session, session_id)
-        if session is None:
-            return Outcome()
+    """The state as it is now, for everyone: sent when a grace period has run out.
+
+    If the facilitator or the case bringer is still away, the step's timer pauses (see ``steps.pause_for_absence``).
+    """
+    with db.session(write=True) as orm:
+        try:
+            session = lock(orm, session_id)
+        except RuleViolation:
+            return Outcome()  # deleted meanwhile
+        pause_for_absence(orm, session, now)
+        orm.commit()
         return Outcome(emits=[state_emit(orm, session, now)])
 
 
-def heartbeat(now: float) -> None:
-    """Mark this process's connections alive and drop rows of processes that died."""
+def heartbeat(now: float) -> list[str]:
+    """Mark this process's connections alive and drop rows of processes that died.
+
+    Returns the sessions that lost connections so: their presence changed (see ``presence_state``).
+    """
     with db.session(write=True) as orm:
         orm.execute(update(Connection).where(Connection.server_id == SERVER_ID).values(seen_at=now))
-        orm.execute(delete(Connection).where(Connection.seen_at < now - cfg("CONNECTION_STALE_SECONDS")))
+        stale = Connection.seen_at < now - cfg("CONNECTION_STALE_SECONDS")
+        lost = sorted(set(orm.scalars(select(Connection.session_id).where(stale))))
+        orm.execute(delete(Connection).where(stale))
         orm.commit()
+        return lost
 
 
 def _other(session: Session, participant_id) -> Participant:
@@ -351,10 +367,41 @@ def assign_role(sid: str, payload: dict, now: float) -> Outcome:
         if role != "facilitator":
             return None
         person.role = "participant"
+        session.stood_in_for = None  # a hand-over (or handing back) ends a stand-in
         # Both now see a different set of contributions: they fetch a new snapshot.
         return Outcome(emits=[Emit("session:resync", {}, room_person(p.id)) for p in (person, target)])
 
     return facilitator_action(sid, payload, now, change, guarded=False)
+
+
+def take_over(sid: str, payload: dict, now: float) -> Outcome:
+    """The co-facilitator takes the lead while the facilitator is away past the grace period.
+
+    The facilitator becomes a participant, remembered as ``stood_in_for`` so
+    the lead can be handed back with ``role:assign``. Guarded like a control
+    (``control``): a double click takes over once. Both get ``session:resync``.
+    """
+    with db.session(write=True) as orm:
+        person, session = bound(orm, sid)
+        rules.require_status(session.status, "lobby", "running")
+        if person.id != session.co_facilitator_id or person.role != "participant":
+            raise RuleViolation("not_co_facilitator")
+        require_current(session, payload)
+        lead = next(p for p in session.participants if p.role == "facilitator" and not p.removed)
+        connected = connected_ids(orm, session.id, now)
+        if rules.presence(lead.id in connected, lead.left_at, now, cfg("PRESENCE_GRACE_SECONDS")) != "away":
+            raise RuleViolation("facilitator_present")
+        lead.role, person.role = "participant", "facilitator"
+        session.stood_in_for = lead.id
+        # The new lead holds the timer now: nobody waits any more for the one they took over from.
+        if session.absence_paused and not waited_for(session, connected, now):
+            session.absence_paused = False
+        session.control += 1
+        touch(session, now)
+        orm.commit()
+        state = state_emit(orm, session, now)
+        resync = [Emit("session:resync", {}, room_person(p.id)) for p in (person, lead)]
+        return Outcome(ack={"state": state.data}, emits=[state, *resync])
 
 
 def remove_participant(sid: str, payload: dict, now: float) -> Outcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import cards
 from .. import session as rules
@@ -25,6 +25,36 @@ from .base import (
 
 # Who may say they are done with a step; the facilitator decides when to move on instead.
 READY_ROLES = ("participant", "case_bringer")
+# Whom the group waits for when they drop out: the step timer pauses until they are back.
+KEY_ROLES = ("facilitator", "case_bringer")
+
+
+def waited_for(session: Session, connected: set[str], now: float) -> list[Participant]:
+    """The facilitator and case bringer who are away past the grace period, in a running session,
+    unless the group chose to go on without them (``Session.gone_on``)."""
+    if session.status != "running":
+        return []
+    grace, gone = cfg("PRESENCE_GRACE_SECONDS"), set(session.gone_on or [])
+    return [
+        p
+        for p in session.participants
+        if not p.removed
+        and p.role in KEY_ROLES
+        and p.id not in gone
+        and rules.presence(p.id in connected, p.left_at, now, grace) == "away"
+    ]
+
+
+def standing(session: Session, person_id: str | None, role: str) -> str | None:
+    """``person_id`` if that person is still in the session with ``role``; else None."""
+    found = next((p for p in session.participants if p.id == person_id and not p.removed), None)
+    return person_id if found is not None and found.role == role else None
+
+
+def readiness(session: Session) -> dict:
+    """``count`` of the ``total`` who can say they are done with the current step that have said so."""
+    markers = [p for p in session.participants if not p.removed and p.role in READY_ROLES]
+    return {"count": sum(1 for p in markers if p.ready_step == session.step_index), "total": len(markers)}
 
 
 def state_view(orm, session: Session, now: float) -> dict:
@@ -40,7 +70,7 @@ def state_view(orm, session: Session, now: float) -> dict:
         spent[visit.step_index] = spent.get(visit.step_index, 0.0) + (
             (visit.ended_at or now) - visit.started_at
         )
-    markers = [p for p in session.participants if not p.removed and p.role in READY_ROLES]
+    waiting = waited_for(session, connected, now)
     return {
         "version": session.version,
         # Facilitator controls send this back; one sent for an older count is refused as stale.
@@ -68,13 +98,28 @@ def state_view(orm, session: Session, now: float) -> dict:
             if session.turn_order is not None
             else None
         ),
+        # In a 'reveal together' step not yet revealed: how many entries wait (their texts reach only their authors).
+        "sealed": sealed_count(orm, session),
         # Card methods: pile and hand sizes, what was played, the quadrant balance; never a hand's cards.
         "cards": public_view(orm, session),
         # Who is done with this step, of those who can say so (the facilitator moves on instead).
-        "ready": {
-            "count": sum(1 for p in markers if p.ready_step == session.step_index),
-            "total": len(markers),
-        },
+        "ready": readiness(session),
+        # Key people away past the grace period (``since_ms``: when their last connection closed, if
+        # known); ``paused``: the timer stopped for them and runs on when they are back.
+        "waiting": (
+            {
+                "people": [{"id": p.id, "name": p.name, "since_ms": to_ms(p.left_at)} for p in waiting],
+                "paused": session.absence_paused,
+            }
+            if waiting
+            else None
+        ),
+        # The participant who may take over when the facilitator is away; and, while they lead,
+        # the facilitator they took over from (to hand back to).
+        "co_facilitator_id": standing(session, session.co_facilitator_id, "participant"),
+        "stood_in_for": standing(session, session.stood_in_for, "participant"),
+        # What the shared screen shows besides the feed: one contribution large, the step's instructions.
+        "screen": {"spotlight": session.spotlight_id, "instructions": session.screen_instructions},
         "participants": [
             {
                 "id": p.id,
@@ -123,9 +168,31 @@ def _rule_view(rule) -> dict:
     return view
 
 
-def private_step(session: Session, step_index: int) -> bool:
+def _step_rule(session: Session, step_index: int, rule_type: str) -> bool:
     steps = method_of(session).steps
-    return 0 <= step_index < len(steps) and steps[step_index].rule("write_privately") is not None
+    return 0 <= step_index < len(steps) and steps[step_index].rule(rule_type) is not None
+
+
+def private_step(session: Session, step_index: int) -> bool:
+    return _step_rule(session, step_index, "write_privately")
+
+
+def sealed_step(session: Session, step_index: int) -> bool:
+    """A 'reveal together' step whose writing the facilitator has not revealed yet."""
+    return _step_rule(session, step_index, "reveal_together") and step_index not in (
+        session.revealed_steps or []
+    )
+
+
+def sealed_count(orm, session: Session) -> int | None:
+    """How many entries wait in the current step to be revealed together; None when it is not such a step."""
+    if session.status != "running" or not sealed_step(session, session.step_index):
+        return None
+    return orm.scalar(
+        select(func.count())
+        .select_from(Contribution)
+        .where(Contribution.session_id == session.id, Contribution.step_index == session.step_index)
+    )
 
 
 def visible(session: Session, c: Contribution, viewer_id: str | None, viewer_role: str) -> bool:
@@ -137,6 +204,8 @@ def visible(session: Session, c: Contribution, viewer_id: str | None, viewer_rol
         current_step=session.step_index,
         viewer_id=viewer_id,
         viewer_role=viewer_role,
+        kind=c.kind,
+        sealed=sealed_step(session, c.step_index),
     )
 
 
@@ -150,10 +219,13 @@ def contribution_view(c: Contribution, names: dict[str, str], marks: list[Mark],
         "kind": c.kind,
         "text": c.text,
         "author_id": c.participant_id,
-        "author_name": names.get(c.participant_id, ""),
+        # Someone without a device, named by the facilitator who typed it in (``entered_by``).
+        "author_name": names.get(c.participant_id) or c.author_name or "",
+        "entered_by": names.get(c.entered_by),
         "created_at_ms": to_ms(c.created_at),
         "hidden": c.hidden,
         "details": c.details,
+        "reply_to": c.reply_to,  # the question an answer belongs to
         "marks": [{"by": m.participant_id, "value": m.value} for m in marks],
     }
     if full:
@@ -195,6 +267,9 @@ def snapshot(orm, session: Session, viewer: Participant | None, now: float) -> d
     view["me"] = (
         {"id": viewer.id, "name": viewer.name, "role": viewer.role, "lang": viewer.lang} if viewer else None
     )
+    # The case bringer's private signal: for the facilitator, and the case bringer who sent it.
+    sent = session.signal
+    view["signal"] = sent if sent and (viewer_role == "facilitator" or sent["by"] == viewer_id) else None
     return add_personal(view, session, viewer_id)
 
 
@@ -221,18 +296,22 @@ def published(orm, session: Session, c: Contribution, event: str = "contribution
 
 
 def deliver(
-    orm, session: Session, c: Contribution, full: dict, event: str = "contribution:new"
+    orm, session: Session, c: Contribution, full: dict, event: str = "contribution:new", sids=None
 ) -> list[Emit]:
     """Send a contribution (``full``: its view with everything) to exactly those allowed to see it.
 
     The facilitator and the author get the full view in their own rooms; the
     rest of the room gets the public view (or only the news that it is hidden).
+    A note, or writing not yet revealed together, goes to its author alone.
+    ``sids`` (participant id -> their connection ids), when already at hand, saves reading them.
     """
+    if rules.own_only(c.kind, sealed_step(session, c.step_index)):
+        return [Emit(event, full, room_person(c.participant_id))] if c.participant_id else []
     insiders = [p.id for p in session.participants if p.role == "facilitator" and not p.removed]
     if c.participant_id and c.participant_id not in insiders and not c.hidden:
         insiders.append(c.participant_id)
     emits = [Emit(event, full, room_person(pid)) for pid in insiders]
-    skip = _sids(orm, insiders)
+    skip = _sids(orm, insiders) if sids is None else [s for pid in insiders for s in sids.get(pid, ())]
     if c.hidden:
         emits.append(Emit("contribution:hidden", {"id": c.id}, room_all(session.id), skip))
     elif not private_step(session, c.step_index) or c.step_index != session.step_index:

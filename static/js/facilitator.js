@@ -1,7 +1,7 @@
 // The facilitator's controls: invite, start, steps, timer, people, settings, end.
 // Loaded only for whoever holds the facilitator role, to keep the participant page light.
-import { h } from "./dom.js";
-import { pick, t } from "./i18n.js";
+import { h, uuid } from "./dom.js";
+import { getLang, pick, t } from "./i18n.js";
 import { LISTEN_RULES, currentStep, peopleList } from "./render.js";
 
 export function formatCode(code) {
@@ -206,6 +206,23 @@ function turnCard(ctx) {
   );
 }
 
+// A 'reveal together' step: nobody, the facilitator included, reads the writing until it is shown at once.
+function revealCard(ctx) {
+  const { state, control } = ctx;
+  if (state.session.status !== "running" || !currentStep(state).rules.some((r) => r.type === "reveal_together")) return null;
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", { class: "section-title", text: t("ui.fac.reveal_title") }),
+    state.sealed == null
+      ? h("p", { class: "hint", text: t("ui.fac.revealed") })
+      : [
+          h("p", { class: "hint", text: t("ui.fac.reveal_count", { n: state.sealed }) }),
+          h("button", { type: "button", class: "button primary", "aria-disabled": waiting(ctx), "data-key": "reveal", text: t("ui.fac.reveal_button"), on: { click: () => control("step:reveal") } }),
+        ],
+  );
+}
+
 // Who may write in this step but has not yet (the case bringer in a listening step is left out).
 function silent(ctx) {
   const { state, me, contributions } = ctx;
@@ -267,6 +284,106 @@ function people(ctx) {
   );
 }
 
+// The case bringer's private signal, for whoever leads now; "Seen" takes it off this screen.
+export function signalNote(ctx) {
+  const { state, signal, send } = ctx;
+  if (!signal || state.session.status !== "running") return null;
+  const name = state.participants.find((p) => p.id === signal.by)?.name ?? "";
+  return h(
+    "section",
+    { class: "card signal-note" },
+    h("p", { class: "signal-text", text: t("ui.fac.signal", { name, signal: t(`ui.signal.${signal.kind}`) }) }),
+    signal.paused ? h("p", { class: "hint", text: t("ui.fac.signal_paused") }) : null,
+    h("button", { type: "button", class: "button", "data-key": "signal-seen", text: t("ui.fac.signal_seen"), on: { click: () => send("signal:clear") } }),
+  );
+}
+
+// Shown with "waiting for ...": stop waiting, the timer runs on.
+export function goOnButton(ctx) {
+  return h("button", { type: "button", class: "button primary", "aria-disabled": waiting(ctx), "data-key": "go-on", text: t("ui.fac.go_on"), on: { click: () => ctx.control("session:go_on") } });
+}
+
+// Whoever took over from an away facilitator hands the lead back with one click.
+function handBack(ctx) {
+  const { state, send } = ctx;
+  const back = state.participants.find((p) => p.id === state.stood_in_for);
+  if (!back) return null;
+  return h(
+    "section",
+    { class: "card" },
+    h("button", { type: "button", class: "button wide", "data-key": "hand-back", text: t("ui.fac.hand_back", { name: back.name }), on: { click: () => send("role:assign", { participant_id: back.id, role: "facilitator" }) } }),
+  );
+}
+
+// In a room with one screen: what someone without a device says, typed in for them. The form is kept
+// between renders (state arrives while typing) and rebuilt only when the step or the language changes.
+let behalf = { key: null, form: null };
+function behalfCard(ctx) {
+  const { state, send } = ctx;
+  if (state.session.status !== "running") return null;
+  const index = state.session.step_index;
+  const kinds = Object.entries(currentStep(state).contribute).filter(([, roles]) => roles.includes("participant")).map(([kind]) => kind);
+  if (!kinds.length) return null;
+  const key = JSON.stringify([index, kinds, getLang()]);
+  if (behalf.key !== key) behalf = { key, form: behalfForm(kinds, index, send) };
+  const names = state.participants.filter((p) => p.role !== "facilitator").map((p) => h("option", { value: p.name }));
+  behalf.form.querySelector("datalist").replaceChildren(...names);
+  return behalf.form;
+}
+
+function behalfForm(kinds, index, send) {
+  const status = h("p", { class: "form-status", role: "status" });
+  const field = (id, label, control) => h("div", { class: "field" }, h("label", { for: id, text: t(label) }), control);
+  const name = h("input", { id: "behalf-name", type: "text", maxlength: 40, list: "behalf-people", autocomplete: "off", "data-key": "behalf-name" });
+  const kind = h("select", { id: "behalf-kind", "data-key": "behalf-kind" }, kinds.map((k) => h("option", { value: k, text: t(`ui.kind.${k}`) })));
+  const text = h("textarea", { id: "behalf-text", rows: 2, maxlength: 2000, "data-key": "behalf-text" });
+  const form = h(
+    "form",
+    { class: "card behalf", novalidate: true },
+    h("h2", { class: "section-title", text: t("ui.fac.behalf_title") }),
+    h("p", { class: "hint", text: t("ui.fac.behalf_hint") }),
+    field("behalf-name", "ui.fac.behalf_name", name),
+    h("datalist", { id: "behalf-people" }),
+    kinds.length > 1 ? field("behalf-kind", "ui.fac.behalf_kind", kind) : null,
+    field("behalf-text", "ui.fac.behalf_text", text),
+    h("button", { type: "submit", class: "button primary", "data-key": "behalf-send", text: t("ui.fac.behalf_send") }),
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const who = name.value.trim();
+    if (!who || !text.value.trim()) {
+      status.textContent = t(who ? "ui.compose.empty" : "ui.join.name_missing");
+      (who ? text : name).focus();
+      return;
+    }
+    const ack = await send("contribution:add", { client_id: uuid(), kind: kind.value, text: text.value, step_index: index, on_behalf_of: who });
+    status.textContent = ack.ok ? t("ui.fac.behalf_done", { name: ack.contribution.author_name }) : ack.message;
+    if (ack.ok) text.value = "";
+  });
+  return form;
+}
+
+// The shared screen: the step's instructions on request; a spotlight is chosen on a contribution.
+function screenCard(ctx) {
+  const { state, send } = ctx;
+  if (state.session.status !== "running") return null;
+  return h(
+    "section",
+    { class: "card screen-card" },
+    h("h2", { class: "section-title", text: t("ui.fac.screen_title") }),
+    h(
+      "div",
+      { class: "check" },
+      h("input", { type: "checkbox", id: "screen-instructions", "data-key": "screen-instructions", checked: state.screen.instructions, on: { change: (e) => send("screen:show", { instructions: e.target.checked }) } }),
+      h("label", { for: "screen-instructions", text: t("ui.fac.screen_instructions") }),
+    ),
+    state.screen.spotlight
+      ? h("button", { type: "button", class: "button", "data-key": "spotlight-clear", text: t("ui.fac.screen_clear"), on: { click: () => send("screen:show", { spotlight: null }) } })
+      : null,
+  );
+}
+
 function settings(ctx) {
   const { state, send } = ctx;
   const box = (name, labelKey, hintKey) => {
@@ -293,6 +410,26 @@ function settings(ctx) {
     box("joining_locked", "ui.fac.settings_lock", "ui.fac.settings_lock_hint"),
     box("auto_start_timer", "ui.fac.settings_autostart", "ui.fac.settings_autostart_hint"),
     box("auto_advance", "ui.fac.settings_auto", "ui.fac.settings_auto_hint"),
+    coFacilitator(ctx),
+  );
+}
+
+// A participant who can take over with one click when the facilitator drops out.
+function coFacilitator(ctx) {
+  const { state, send } = ctx;
+  const select = h(
+    "select",
+    { id: "set-co", "data-key": "set-co", "aria-describedby": "set-co-hint", on: { change: (e) => send("session:settings", { co_facilitator_id: e.target.value || null }) } },
+    h("option", { value: "", text: t("ui.fac.settings_co_none") }),
+    state.participants.filter((p) => p.role === "participant").map((p) => h("option", { value: p.id, text: p.name })),
+  );
+  select.value = state.co_facilitator_id ?? "";
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: "set-co", text: t("ui.fac.settings_co") }),
+    h("p", { class: "hint", id: "set-co-hint", text: t("ui.fac.settings_co_hint") }),
+    select,
   );
 }
 
@@ -306,9 +443,13 @@ export function controlPanel(ctx) {
   const status = state.session.status;
   if (status === "ended") return [];
   return [
+    handBack(ctx),
     status === "lobby" ? lobbyStart(ctx) : invite(ctx), // in the lobby the invite sits in the main column
     status === "running" ? turnCard(ctx) : null,
+    revealCard(ctx),
     people(ctx),
+    behalfCard(ctx),
+    screenCard(ctx),
     status === "running" ? plan(ctx) : null,
     settings(ctx),
     h(

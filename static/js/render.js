@@ -3,7 +3,7 @@ import { h } from "./dom.js";
 import { pick, t } from "./i18n.js";
 
 export const LISTEN_RULES = ["case_bringer_listens", "case_bringer_turned_away"];
-const SIMPLE_RULES = [...LISTEN_RULES, "open_questions", "write_privately"];
+const SIMPLE_RULES = [...LISTEN_RULES, "open_questions", "write_privately", "reveal_together", "stillness"];
 
 export function currentStep(state) {
   return state.method.steps[state.session.step_index];
@@ -28,13 +28,15 @@ function roleRefs(roles) {
 
 // The rules for this reader now: on writing only for who writes; on listening not for the listener
 // (their note says it) nor when the instructions say it.
-export function ruleTexts(step, me) {
+export function ruleTexts(state, me) {
+  const step = currentStep(state);
   const texts = [];
   const marks = new Map();
   const writes = (kind) => !me || Object.entries(step.contribute).some(([k, roles]) => (!kind || k === kind) && roles.includes(me.role));
   for (const rule of step.rules) {
     const listen = LISTEN_RULES.includes(rule.type);
-    if (listen ? me?.role === "case_bringer" : rule.type !== "marks" && !writes(rule.type === "open_questions" ? "question" : rule.kind)) continue;
+    const forAll = ["marks", "stillness", "loop_back"].includes(rule.type);
+    if (listen ? me?.role === "case_bringer" : !forAll && !writes(rule.type === "open_questions" ? "question" : rule.kind)) continue;
     if (rule.type === "max_per_person") {
       texts.push(
         rule.kind
@@ -52,7 +54,10 @@ export function ruleTexts(step, me) {
       marks.set(id, entry);
       texts.push(entry);
     } else if (rule.type === "turn_order") {
-      texts.push(t("ui.rule.turn_order", { seconds: rule.seconds_per_speaker }));
+      texts.push(t(rule.auto_pass ? "ui.rule.turn_order_auto" : "ui.rule.turn_order", { seconds: rule.seconds_per_speaker }));
+    } else if (rule.type === "loop_back") {
+      const back = state.method.steps.find((s) => s.id === rule.to);
+      texts.push(t("ui.rule.loop_back", { name: pick(back.names) }));
     } else if (SIMPLE_RULES.includes(rule.type) && !pick(step.instructions).includes(t(`ui.rule.${rule.type}`))) {
       texts.push(t(`ui.rule.${rule.type}`));
     } // unknown rule types are left out
@@ -78,7 +83,7 @@ export function stepHead(state, me) {
 
 export function guide(state, me) {
   const step = currentStep(state);
-  const rules = ruleTexts(step, me);
+  const rules = ruleTexts(state, me);
   return [
     h("h2", { class: "section-title", text: t("ui.step.how") }),
     h("p", { class: "instructions", text: pick(step.instructions) }),
@@ -158,7 +163,9 @@ export function contributionItem(c, ctx) {
     ctx.showKind ? h("span", { class: `kind kind-${c.kind}`, text: t(`ui.kind.${c.kind}`) }) : null,
     ctx.quadrant && c.details?.quadrant ? ctx.quadrant(c) : null,
     h("span", { class: "author", text: mine ? t("ui.contribution.you", { name: c.author_name }) : c.author_name }),
+    c.entered_by ? h("span", { class: "entered-by", text: t("ui.contribution.entered_by", { name: c.entered_by }) }) : null,
     c.hidden ? h("span", { class: "hidden-note", text: t("ui.fac.hidden") }) : null,
+    c.kind === "note" ? h("span", { class: "hidden-note", text: t("ui.note.private") }) : null,
     !mine && c.flag === "closed_question" ? h("span", { class: "flag-note", text: t("ui.fac.flag_closed") }) : null,
     c.pending ? h("span", { class: "pending-note", text: t(c.offline ? "ui.contribution.waiting" : "ui.contribution.sending") }) : null,
   ];
@@ -175,6 +182,16 @@ export function contributionItem(c, ctx) {
     markChips(c, markButtons.length ? me.id : null),
     markButtons.length
       ? h("div", { class: "mark-buttons", role: "group", "aria-label": t("ui.marks.give") }, markButtons)
+      : null,
+    ctx.onSpotlight && !c.hidden && !c.pending
+      ? h("button", {
+          type: "button",
+          class: "link-button",
+          "aria-pressed": String(state.screen?.spotlight === c.id),
+          "data-key": `spotlight:${c.id}`,
+          text: t(state.screen?.spotlight === c.id ? "ui.fac.spotlight_on" : "ui.fac.spotlight"),
+          on: { click: () => ctx.onSpotlight(c, state.screen?.spotlight !== c.id) },
+        })
       : null,
     canHide
       ? h("button", {
@@ -229,6 +246,38 @@ export function history(state, contributions, ctx, { all = false } = {}) {
       );
     }),
   ];
+}
+
+// How long ago (m:ss, or h:mm:ss) an epoch-ms moment was; kept current by tickSince.
+function since(ms) {
+  const s = Math.max(0, Math.floor((Date.now() - ms) / 1000));
+  const parts = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) => String(n).padStart(2, "0"));
+  return s < 3600 ? `${Number(parts[1])}:${parts[2]}` : `${Number(parts[0])}:${parts[1]}:${parts[2]}`;
+}
+
+export function tickSince(root = document) {
+  for (const el of root.querySelectorAll("[data-since]")) el.textContent = since(Number(el.dataset.since));
+}
+
+// "Waiting for Fien (2:13)": a key person is away; the timer stands still for them when `paused`.
+export function waitingNote(state, action = null) {
+  const waiting = state.session.status === "running" ? state.waiting : null;
+  if (!waiting) return null;
+  const names = waiting.people.map((p) => p.name);
+  return h(
+    "section",
+    { class: "card waiting" },
+    h("h2", { class: "section-title", text: t("ui.waiting.for", { names: list(names) }) }),
+    h(
+      "ul",
+      { class: "waiting-people" },
+      waiting.people.map((p) =>
+        h("li", {}, p.since_ms ? [`${p.name} · `, h("span", { class: "since", "data-since": p.since_ms, text: since(p.since_ms) })] : p.name),
+      ),
+    ),
+    h("p", { class: "hint", text: t(waiting.paused ? "ui.waiting.paused" : "ui.waiting.not_paused") }),
+    action,
+  );
 }
 
 export function presenceLabel(p) {

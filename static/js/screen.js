@@ -1,7 +1,7 @@
 // The shared screen (projector): read-only, big and calm; it follows the facilitator.
 import { h, swap } from "./dom.js";
 import { pick, t } from "./i18n.js";
-import { byTime, currentStep, feed } from "./render.js";
+import { byTime, contributionItem, currentStep, feed, waitingNote } from "./render.js";
 import { formatCode } from "./facilitator.js";
 
 const SHOWN = 12; // what fits on a projector; the newest come first
@@ -73,11 +73,21 @@ export function renderScreen(regions, state, contributions) {
     h("p", { class: "step-purpose", text: pick(step.purpose) }),
   );
   const items = contributions.filter((c) => c.step_index === index && !c.hidden).sort(byTime).reverse();
-  const shown = items.slice(0, SHOWN);
+  // The facilitator may put one contribution large on the screen, and the step's instructions.
+  const spot = contributions.find((c) => c.id === state.screen?.spotlight && !c.hidden);
+  const shown = items.filter((c) => c !== spot).slice(0, spot ? SHOWN / 2 : SHOWN);
+  const ctx = { state, me: null, showKind: new Set(items.map((c) => c.kind)).size > 1 };
   swap(
     regions.body,
-    feed(shown, { state, me: null, showKind: new Set(items.map((c) => c.kind)).size > 1 }, "ui.screen.empty"),
-    items.length > SHOWN ? h("p", { class: "more", text: t("ui.screen.more", { n: items.length - SHOWN }) }) : null,
+    waitingNote(state),
+    state.screen?.instructions
+      ? h("section", { class: "screen-instructions" }, h("h2", { class: "section-title", text: t("ui.step.how") }), h("p", { text: pick(step.instructions) }))
+      : null,
+    spot
+      ? h("section", { class: "spotlight", "aria-label": t("ui.screen.spotlight") }, h("ol", { class: "feed" }, contributionItem(spot, { ...ctx, showKind: true })))
+      : null,
+    shown.length || !spot ? feed(shown, ctx, "ui.screen.empty") : null,
+    items.length > shown.length + (spot ? 1 : 0) ? h("p", { class: "more", text: t("ui.screen.more", { n: items.length - shown.length - (spot ? 1 : 0) }) }) : null,
   );
   // Only redraw the join panel when it changes: no QR flicker on every update.
   if (regions.side.dataset.code !== state.session.code) {

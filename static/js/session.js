@@ -138,12 +138,12 @@ function setBanner(text) {
 // --- state
 
 function applySnapshot(snapshot) {
-  const { contributions, me, method, deck, hand, ...state } = snapshot;
+  const { contributions, me, method, deck, hand, signal, ...state } = snapshot;
   store.contributions = new Map(contributions.map((c) => [c.id, c]));
   for (const c of contributions) settled(c.client_id); // stored before the answer got lost
   store.me = me;
   // What rarely changes comes only in snapshots.
-  Object.assign(store, { method, deck, hand });
+  Object.assign(store, { method, deck, hand, signal, signalSeen: false });
   store.state = null;
   applyState(state);
 }
@@ -472,7 +472,8 @@ async function render() {
   app.dataset.role = me?.role || "";
   const all = contributionsList();
   const index = state.session.step_index;
-  const ctx = { state, me, onMark, onHide: isFacilitator ? onHide : null, quadrant: cardsUi && ((c) => cardsUi.quadrantTag(store.deck, c)) };
+  const onSpotlight = isFacilitator ? (c, on) => send("screen:show", { spotlight: on ? c.id : null }) : null;
+  const ctx = { state, me, onMark, onHide: isFacilitator ? onHide : null, onSpotlight, quadrant: cardsUi && ((c) => cardsUi.quadrantTag(store.deck, c)) };
 
   // Step card: what happens now, and the timer.
   regions.timerWrap.hidden = status !== "running";
@@ -538,6 +539,7 @@ function fctx(state, me, contributions) {
     control: (event, payload) => control(event, payload, state.control),
     busy: busy(),
     confirm: confirmDialog,
+    signal: store.signal,
     links: { join: origin, screen: local.get(key("screen_url")), facilitator: local.get(key("facilitator_url")) },
   };
 }
@@ -609,7 +611,61 @@ function lobbyOrEndHead(state, me) {
   ];
 }
 
+// The case bringer's quiet signals to the facilitator; only the facilitator receives them.
+const SIGNALS = ["pause", "slower", "enough"];
+let signalPause = false;
+function signalPanel(state, me) {
+  if (me?.role !== "case_bringer") return null;
+  const lead = state.participants.find((p) => p.role === "facilitator");
+  const signal = (kind) =>
+    send("signal:send", { signal: kind, pause_timer: signalPause }).then((ack) => {
+      if (!ack.ok) return;
+      Object.assign(store, { signal: ack.signal, signalSeen: false });
+      render();
+    });
+  const sent = store.signalSeen ? t("ui.signal.seen") : store.signal ? t("ui.signal.sent", { signal: t(`ui.signal.${store.signal.kind}`) }) : "";
+  return h(
+    "details",
+    { class: "card signal-card", open: Boolean(sent) },
+    h("summary", { "data-key": "signal" }, h("span", { text: t("ui.signal.title", { name: lead?.name ?? "" }) })),
+    h("p", { class: "hint", text: t("ui.signal.hint") }),
+    h("div", { class: "signal-buttons" }, SIGNALS.map((kind) => h("button", { type: "button", class: "button", "data-key": `signal-${kind}`, text: t(`ui.signal.${kind}`), on: { click: () => signal(kind) } }))),
+    h(
+      "div",
+      { class: "check" },
+      h("input", { type: "checkbox", id: "signal-pause", "data-key": "signal-pause", checked: signalPause, on: { change: (e) => (signalPause = e.target.checked) } }),
+      h("label", { for: "signal-pause", text: t("ui.signal.pause_timer") }),
+    ),
+    h("p", { class: "form-status", role: "status", text: sent }),
+  );
+}
+
+// The co-facilitator, while the facilitator is away: take over the lead with one click.
+function takeOver(state, me) {
+  const lead = state.participants.find((p) => p.role === "facilitator");
+  if (!me || state.co_facilitator_id !== me.id || lead?.presence !== "away") return null;
+  return h(
+    "section",
+    { class: "card take-over" },
+    h("p", { text: t("ui.lead.take_hint", { name: lead.name }) }),
+    h("button", { type: "button", class: "button primary", "aria-disabled": busy() ? "true" : null, "data-key": "take-over", text: t("ui.lead.take"), on: { click: () => control("lead:take", {}, state.control) } }),
+  );
+}
+
+// Who the group waits for, a signal for the one who leads, time's up.
 function notice(state, me) {
+  if (state.session.status !== "running") return stateNotice(state, me);
+  const lead = me?.role === "facilitator" && facilitatorUi ? fctx(state, me, contributionsList()) : null;
+  return [
+    lead && facilitatorUi.signalNote(lead),
+    R.waitingNote(state, lead && facilitatorUi.goOnButton(lead)),
+    takeOver(state, me),
+    signalPanel(state, me),
+    stateNotice(state, me),
+  ];
+}
+
+function stateNotice(state, me) {
   if (state.session.status === "lobby") {
     const plan = h("section", { class: "card" }, h("h2", { class: "section-title", text: t("ui.lobby.plan") }), R.stepPlan(state));
     return me?.role === "facilitator" && facilitatorUi ? [facilitatorUi.invite(fctx(state, me, [])), plan] : plan;
@@ -618,6 +674,8 @@ function notice(state, me) {
   if (state.timer.state === "expired" || (state.timer.state === "running" && state.timer.deadline_ms <= clock.now())) {
     return h("p", { class: "times-up", text: t(me?.role === "facilitator" ? "ui.fac.timer_up_facilitator" : "ui.timer.up_body") });
   }
+  // Writing to be revealed together: how many wait (the facilitator's card says it to them).
+  if (state.sealed != null && me?.role !== "facilitator") return h("p", { class: "hint", role: "status", text: t("ui.sealed.waiting", { n: state.sealed }) });
   return null;
 }
 
@@ -638,6 +696,16 @@ function mePanel(state, me) {
         on: { click: () => send("ready:set", { ready: !ready }) },
       }),
       h("p", { class: "hint", text: t("ui.ready.count", { n: count, total }) }),
+    );
+  }
+  // The step's loop_back rule: the case bringer (or whom it names) takes the group back.
+  const loop = state.session.status === "running" && R.currentStep(state).rules.find((r) => r.type === "loop_back" && r.by.includes(me.role));
+  if (loop) {
+    const name = pick(state.method.steps.find((s) => s.id === loop.to).names);
+    parts.push(
+      h("h2", { class: "section-title", text: t("ui.loop.title") }),
+      h("p", { class: "hint", text: t("ui.loop.body", { name }) }),
+      h("button", { type: "button", class: "button", "aria-disabled": busy() ? "true" : null, "data-key": "loop", text: t("ui.loop.button", { name }), on: { click: () => control("step:loop", {}, state.control) } }),
     );
   }
   const link = local.get(key("facilitator_url"));
@@ -704,6 +772,18 @@ socket.on("timer:expired", (data) => {
   render();
 });
 socket.on("session:resync", () => enter());
+// The case bringer's signal: to the facilitator when sent; to both when the facilitator has seen it.
+socket.on("signal:new", (signal) => {
+  store.signal = signal;
+  announce(t("ui.fac.signal", { name: R.personName(store.state, signal.by), signal: t(`ui.signal.${signal.kind}`) }));
+  render();
+});
+socket.on("signal:cleared", () => {
+  store.signalSeen = store.me?.role === "case_bringer" && Boolean(store.signal);
+  store.signal = null;
+  render();
+});
+setInterval(() => R.tickSince(), 1000); // "waiting for Fien (2:13)" keeps counting
 socket.on("cards:hand", (cards) => {
   if (!store.joined) return;
   store.hand = cards.hand;
