@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import socket
 import sys
 from pathlib import Path
 
 from .config import Config
-from .methods import MethodError, default_directory, load_library
+from .decks import load_decks
+from .methods import MethodError, check_deck, default_directory, parse_method, read_document
 
 
 def app_or_exit(test_config: dict | None = None):
@@ -70,6 +72,10 @@ def serve(app) -> None:
         flush=True,
     )
     _raise_open_files_limit()
+    # What start-up built (modules, methods, the app) lives as long as the process: full garbage
+    # collections, which stop every session while they run, no longer walk it.
+    gc.collect()
+    gc.freeze()
     if mode == "eventlet":
         import eventlet.wsgi
 
@@ -82,12 +88,61 @@ def serve(app) -> None:
         server.serve_forever()
 
 
+def check_methods(paths: list[Path]) -> int:
+    """Validate method files (a folder: its ``*.yaml`` and its ``decks/``) and print, per file, ``ok`` or
+    ``invalid: file: field: problem``; every file is checked, not only up to the first error. 0 when all pass.
+
+    A single file's deck is looked up in its folder's ``decks/``, else in the installed methods folder.
+    """
+    installed = Path(Config.METHODS_DIR or default_directory())
+    failed = 0
+    seen: dict[str, str] = {}
+
+    def invalid(err: MethodError) -> None:
+        nonlocal failed
+        failed += 1
+        print(f"invalid: {err.source}: {err.where or '-'}: {err.problem}", file=sys.stderr)
+
+    for path in paths or [installed]:
+        folder = path if path.is_dir() else path.parent
+        try:
+            decks = load_decks(folder / "decks" if (folder / "decks").is_dir() else installed / "decks")
+        except MethodError as err:
+            invalid(MethodError(f"decks/{err.source}", err.where, err.problem))
+            continue
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        if not files:
+            invalid(MethodError(str(path), "-", "no method files (*.yaml) found"))
+        for file in files:
+            try:
+                method = parse_method(read_document(file), file.name)
+                check_deck(method, decks)
+                if method.id in seen:
+                    raise MethodError(file.name, "id", f"'{method.id}' is also defined in {seen[method.id]}")
+            except (MethodError, OSError) as err:
+                invalid(err if isinstance(err, MethodError) else MethodError(file.name, "-", err.strerror))
+                continue
+            seen[method.id] = file.name
+            print(f"ok: {file.name}: {method.id} ({len(method.steps)} steps)")
+        if path.is_dir():
+            for deck in decks.values():
+                print(
+                    f"ok: decks/{deck.source}: {deck.id} ({len(deck.quadrants)} quadrants, {len(deck.cards)} cards)"
+                )
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="intervisie", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("methods", help="validate the method files without starting")
+    check = commands.add_parser("methods", help="validate method files without starting")
     check.add_argument("action", choices=["check"])
-    check.add_argument("directory", nargs="?", help="default: methods/ or INTERVISIE_METHODS_DIR")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="method files or folders; default: methods/ or INTERVISIE_METHODS_DIR",
+    )
     db_cmd = commands.add_parser("db", help="database schema")
     db_cmd.add_argument("action", choices=["upgrade"])
     commands.add_parser("purge", help="delete sessions past their retention (for cron)")
@@ -96,18 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     offline = {"ASYNC_MODE": "threading", "PURGE_ON_START": False, "BACKGROUND_TASKS": False}
 
     if args.command == "methods":
-        directory = Path(args.directory or Config.METHODS_DIR or default_directory())
-        try:
-            found, decks = load_library(directory)
-        except MethodError as err:
-            print(f"invalid: {err}", file=sys.stderr)
-            return 1
-        for method in found.values():
-            print(f"ok: {method.source}: {method.id} ({len(method.steps)} steps)")
-        for deck in decks.values():
-            quadrants = len(deck.quadrants)
-            print(f"ok: decks/{deck.source}: {deck.id} ({quadrants} quadrants, {len(deck.cards)} cards)")
-        return 0
+        return check_methods(args.paths)
     if args.command == "db":
         app = app_or_exit({**offline, "AUTO_MIGRATE": False})
         from .db import db

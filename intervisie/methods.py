@@ -44,6 +44,8 @@ KINDS = (
     "evaluation",
     "checkout",
 )
+# A turned-away case bringer's own notes: never listed in ``contribute``, only the author reads them.
+NOTE_KIND = "note"
 # Marks come in scales: a person gives at most one value per scale to a contribution.
 MARK_SCALES = {
     "rating": ("warm", "neutral", "cold"),
@@ -68,7 +70,12 @@ RULE_TYPES = (
     "write_privately",
     "turn_order",
     "cards",
+    "reveal_together",
+    "loop_back",
+    "stillness",
 )
+# Rules that keep the case bringer from contributing to the step.
+CASE_BRINGER_SILENT = ("case_bringer_listens", "case_bringer_turned_away")
 MAX_HAND = 10
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 MAX_MINUTES = 180
@@ -95,6 +102,8 @@ class Rule:
     seconds_per_speaker: int | None = None
     roles: tuple[str, ...] = ()
     hand: int | None = None  # cards: how many cards each person holds
+    to: str | None = None  # loop_back: the id of the earlier step it goes back to
+    auto_pass: bool = False  # turn_order: the turn passes on by itself when its seconds are up
 
 
 @dataclass(frozen=True)
@@ -244,13 +253,25 @@ def _read_rule(r: Reader, raw, where: str, contribute: dict[str, tuple[str, ...]
             count=None if count is None else r.integer(count, f"{where}.count", 1, 50),
         )
     if rule_type == "turn_order":
-        r.mapping(raw, where, {"type", "seconds_per_speaker", "roles"})
+        r.mapping(raw, where, {"type", "seconds_per_speaker", "roles"}, {"auto_pass"})
+        auto_pass = raw.get("auto_pass", False)
+        if not isinstance(auto_pass, bool):
+            raise r.fail(f"{where}.auto_pass", "must be true or false")
         return Rule(
             rule_type,
             seconds_per_speaker=r.integer(
                 raw["seconds_per_speaker"], f"{where}.seconds_per_speaker", 10, 1800
             ),
             roles=r.choices(raw["roles"], f"{where}.roles", ROLES),
+            auto_pass=auto_pass,
+        )
+    if rule_type == "loop_back":
+        # Which step it goes back to is checked once all steps are read (parse_method).
+        r.mapping(raw, where, {"type", "to"}, {"by"})
+        return Rule(
+            rule_type,
+            to=r.identifier(raw["to"], f"{where}.to"),
+            by=r.choices(raw.get("by", ["case_bringer"]), f"{where}.by", ROLES),
         )
     if rule_type == "cards":
         # A played card becomes a contribution of this kind, so the step must accept it.
@@ -296,10 +317,20 @@ def _read_step(r: Reader, raw, where: str) -> Step:
         can_skip=raw.get("can_skip", True),
         can_move=raw.get("can_move", True),
     )
-    if len(step.rules_of("cards")) > 1:
-        raise r.fail(f"{where}.rules", "a step can deal cards only once")
-    if step.rule("case_bringer_listens") and any("case_bringer" in roles for roles in contribute.values()):
+    for once in RULE_TYPES:
+        if len(step.rules_of(once)) > 1 and once not in ("marks", "max_per_person"):
+            raise r.fail(f"{where}.rules", f"'{once}' is given twice")
+    silent = [t for t in CASE_BRINGER_SILENT if step.rule(t)]
+    if silent and any("case_bringer" in roles for roles in contribute.values()):
         raise r.fail(f"{where}.rules", "the case bringer listens here but may also contribute")
+    if len(silent) > 1:
+        raise r.fail(f"{where}.rules", "give either case_bringer_listens or case_bringer_turned_away")
+    if step.rule("stillness") and contribute:
+        raise r.fail(f"{where}.contribute", "a stillness step has nobody writing")
+    if step.rule("reveal_together") and step.rule("write_privately"):
+        raise r.fail(f"{where}.rules", "give either write_privately or reveal_together")
+    if step.rule("reveal_together") and not contribute:
+        raise r.fail(f"{where}.rules", "reveal_together needs a kind to write in 'contribute'")
     return step
 
 
@@ -335,6 +366,10 @@ def parse_method(document, source: str) -> Method:
         if step.id in seen:
             raise r.fail(f"steps[{i}].id", f"'{step.id}' is used twice")
         seen.add(step.id)
+    for i, step in enumerate(steps):
+        for j, rule in enumerate(step.rules):
+            if rule.type == "loop_back" and rule.to not in {s.id for s in steps[:i]}:
+                raise r.fail(f"steps[{i}].rules[{j}].to", f"'{rule.to}' is not an earlier step")
     house_rules: dict[str, tuple[str, ...]] = {}
     if "house_rules" in document:
         raw_rules = document["house_rules"]

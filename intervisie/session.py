@@ -165,6 +165,24 @@ def target_step(current: int, target, step_count: int) -> int:
     return index
 
 
+def check_advance(ready: int, total: int, unmarked: bool, confirmed) -> None:
+    """Ask once before moving on to the next step when that may be too early.
+
+    Too early: fewer than half of the ``total`` who can say they are done are
+    ``ready``, or ``unmarked``: the case bringer has marked nothing yet in a
+    step where they mark. ``confirmed`` (the facilitator said "go on anyway")
+    lets it through; a refusal's code starts with ``confirm_``.
+    """
+    if not isinstance(confirmed, bool):
+        raise RuleViolation("bad_request")
+    if confirmed:
+        return
+    if total and ready * 2 < total:
+        raise RuleViolation("confirm_few_ready", ready=ready, total=total)
+    if unmarked:
+        raise RuleViolation("confirm_unmarked")
+
+
 def step_minutes(step: Step, overrides: dict) -> int:
     return int(overrides.get(step.id, step.minutes))
 
@@ -278,6 +296,37 @@ def clean_details(kind: str, details, max_length: int) -> dict | None:
         raise RuleViolation("bad_request")
     cleaned = {name: clean_text(details.get(name, ""), max_length, required=False) for name in ACTION_FIELDS}
     return {name: text for name, text in cleaned.items() if text} or None
+
+
+# An answer belongs to a question: the kind each replying kind replies to.
+REPLIES_TO = {"answer": "question"}
+
+
+def answerable(step: Step, kind: str) -> bool:
+    """Whether a contribution of ``kind`` written in ``step`` waits for answers: the step lets someone reply to it."""
+    return any(replier in step.contribute for replier, target in REPLIES_TO.items() if target == kind)
+
+
+def check_reply(kind: str, reply_to, target_kind: str | None) -> None:
+    """Refuse a reply that does not name what it replies to, or names something else.
+
+    ``reply_to`` is the id the author sent; ``target_kind`` is the kind of the
+    contribution with that id when the author may see it (not hidden, in this
+    session), else None. Only kinds in ``REPLIES_TO`` reply to anything.
+    """
+    wanted = REPLIES_TO.get(kind)
+    if wanted is None or reply_to is None:
+        if reply_to is not None:
+            raise RuleViolation("bad_request")
+        if wanted is not None:
+            raise RuleViolation("answer_needs_question")
+        return
+    if not isinstance(reply_to, str):
+        raise RuleViolation("bad_request")
+    if target_kind is None:
+        raise RuleViolation("unknown_question")
+    if target_kind != wanted:
+        raise RuleViolation("not_a_question")
 
 
 def visible_to(

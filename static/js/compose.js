@@ -7,8 +7,13 @@ import { LISTEN_RULES, currentStep, personName } from "./render.js";
 export function composeModel(state, me, mine) {
   const step = currentStep(state);
   if (state.session.status !== "running" || !me) return { mode: "none" };
+  if (step.rules.some((r) => r.type === "stillness")) return { mode: "stillness" };
   const listenRule = step.rules.find((r) => LISTEN_RULES.includes(r.type));
-  if (me.role === "case_bringer" && listenRule) return { mode: "listen", rule: listenRule.type };
+  if (me.role === "case_bringer" && listenRule) {
+    // Turned away: no part in the talk, but notes only they can read.
+    const notes = listenRule.type === "case_bringer_turned_away" ? ["note"] : [];
+    return { mode: "listen", rule: listenRule.type, step: state.session.step_index, kinds: notes, full: [], sent: [] };
+  }
   const kinds = Object.entries(step.contribute)
     .filter(([, roles]) => roles.includes(me.role))
     .map(([kind]) => kind);
@@ -171,8 +176,12 @@ export function renderCompose(region, model, onSubmit, signature, returned = nul
         { class: "listen-note" },
         h("p", { class: "listen-title", text: t("ui.listen.title") }),
         h("p", { text: t(model.rule === "case_bringer_turned_away" ? "ui.listen.turned_away" : "ui.listen.body") }),
+        model.kinds.length ? h("p", { text: t("ui.listen.notes") }) : null,
       ),
+      model.kinds.map((kind) => form(kind, model, onSubmit)),
     );
+  } else if (model.mode === "stillness") {
+    nodes.push(h("div", { class: "listen-note" }, h("p", { class: "listen-title", text: t("ui.stillness.title") }), h("p", { text: t("ui.stillness.body") })));
   } else if (model.mode === "others") {
     const who = model.writers.map((r) => t(`ui.role_ref.${r}`)).join(` ${t("ui.and")} `);
     nodes.push(h("p", { class: "others-note", text: t("ui.compose.others", { who }) }));
