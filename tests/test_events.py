@@ -41,6 +41,7 @@ def test_full_session_through_every_step(app, client):
     }
     steps = [s["id"] for s in f.snapshot["method"]["steps"]]
     assert steps == list(per_step)
+    question = None  # the last question asked: the case bringer answers it
     for index, step_id in enumerate(steps):
         if index:
             state = group.go("next")
@@ -53,8 +54,12 @@ def test_full_session_through_every_step(app, client):
                 if kind == "action"
                 else {}
             )
+            if kind == "answer":
+                extra = {"reply_to": question}
             ack = person.add(kind, text, **extra)
             assert ack["ok"], (step_id, person.name, ack)
+            if kind == "question":
+                question = ack["contribution"]["id"]
         expected = len(per_step[step_id])
         for person in group.everyone:
             news = payloads(person, "contribution:new")

@@ -64,7 +64,7 @@ def play_session(group, *, end: bool = True) -> dict:
     hidden = added(chen, "question", HIDDEN)
     fac.ok("contribution:hide", id=hidden, hidden=True)
     cb.ok("contribution:mark", id=question, value="warm", on=True)
-    added(cb, "answer", ANSWER)
+    added(cb, "answer", ANSWER, reply_to=question)
     group.go("next")
     added(daan, "perspective", PERSPECTIVE)
     group.go("next")
@@ -125,8 +125,7 @@ def test_markdown_holds_the_whole_session_without_names(client, played):
         CASE,
         "### 3. Verhelderende vragen",
         "_gepland 15 min · gebruikt 0 min_",
-        f"- Vraag: {QUESTION} [warm]",
-        f"- Antwoord: {ANSWER}",
+        f"- Vraag: {QUESTION} [warm]  \n  Antwoord: {ANSWER}",
         f"- Perspectief: {PERSPECTIVE}",
         f"- Mogelijke oorzaak: {CAUSE}",
         f"- Oplossing: {SOLUTION} [spreekt aan]",
@@ -174,8 +173,12 @@ def test_json_record_follows_its_schema(client, played):
     assert record["case"] == {"text": CASE, "edited": False}
     questions = record["steps"][2]["contributions"]
     assert questions == [
-        {"kind": "question", "text": QUESTION, "marks": ["warm"]},
-        {"kind": "answer", "text": ANSWER},
+        {
+            "kind": "question",
+            "text": QUESTION,
+            "marks": ["warm"],
+            "answers": [{"kind": "answer", "text": ANSWER}],
+        },
     ]
     assert record["takeaways"] == [{"kind": "takeaway", "text": TAKEAWAY, "source": "takeaway"}]
     assert record["actions"] == [{"kind": "action", "text": ACTION, **DETAILS}]

@@ -49,12 +49,12 @@ def stored_session() -> dict:
 def test_a_double_click_on_next_step_moves_one_step(group):
     group.start()
     f = group.facilitator
-    first = f.ok("step:go", to="next")["state"]
+    first = f.ok("step:go", to="next", confirm=True)["state"]
     assert first["session"]["step_index"] == 1
     # A double click: both clicks were sent from the same state.
     control = first["control"]
-    assert f.ok("step:go", to="next", control=control)["state"]["session"]["step_index"] == 2
-    again = f.emit("step:go", to="next", control=control)
+    assert f.ok("step:go", to="next", control=control, confirm=True)["state"]["session"]["step_index"] == 2
+    again = f.emit("step:go", to="next", control=control, confirm=True)
     assert again["ok"] is False and again["error"] == "stale" and "twee keer" in again["message"]
     assert state_of(f)["session"]["step_index"] == 2
 
@@ -424,7 +424,7 @@ def test_a_method_file_changed_or_removed_under_a_session_changes_nothing_for_it
     try:
         snapshot = group.participants[1].reconnect()["snapshot"]
         assert [s["id"] for s in snapshot["method"]["steps"]] == [s.id for s in shipped.steps]
-        group.facilitator.ok("step:go", to="next")
+        group.facilitator.ok("step:go", to="next", confirm=True)
         record = client.get(
             f"/api/sessions/{group.code}/record.md",
             headers={"Authorization": f"Bearer {group.facilitator.token}"},
