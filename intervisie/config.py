@@ -76,11 +76,20 @@ class Config:
     # Entries (join/watch/claim/resume) one connection makes a minute: each builds a whole snapshot,
     # and a browser enters once per connection (again after a role hand-over).
     ENTRIES_PER_CONNECTION_PER_MINUTE = _number("INTERVISIE_ENTRIES_PER_CONNECTION_PER_MINUTE", 12)
+    # Texts read while being written (writing:check: the question coach, the privacy guard) one
+    # connection asks a minute: the writing area asks after each pause in typing.
+    WRITING_CHECKS_PER_CONNECTION_PER_MINUTE = _number(
+        "INTERVISIE_WRITING_CHECKS_PER_CONNECTION_PER_MINUTE", 60
+    )
     # Contributions one session holds at most: a real session has a few hundred at most, and this
     # bounds the size of every snapshot (at most about 1 MB).
     MAX_CONTRIBUTIONS_PER_SESSION = _number("INTERVISIE_MAX_CONTRIBUTIONS_PER_SESSION", 500)
     # Per session: everyone in it together, so one busy session cannot starve the others.
     SESSION_EVENTS_PER_SECOND = _number("INTERVISIE_SESSION_EVENTS_PER_SECOND", 30)
     SESSION_EVENT_BURST = _number("INTERVISIE_SESSION_EVENT_BURST", 100)
+    # Back-pressure: while this process's event loop runs more than this many milliseconds behind,
+    # new work (every event but entering a session) is refused as ``busy`` and clients retry later.
+    # 0 turns it off.
+    BUSY_LAG_MS = _number("INTERVISIE_BUSY_LAG_MS", 50)
     DEFAULT_LANGUAGE = "nl"
     LANGUAGES = ("nl", "en")

@@ -9,8 +9,14 @@ Token buckets, kept in memory, per process:
   and look-ups of a join code, over Socket.IO (``session:join``, ``session:watch``,
   ``session:claim``, ``session:resume``) and HTTP (every page or API path with a
   code) alike (``LOOKUPS_PER_ADDRESS_PER_MINUTE``);
+- **per connection**, besides its packets: readings of a text being written
+  (``writing:check``, ``WRITING_CHECKS_PER_CONNECTION_PER_MINUTE``);
 - **per session**: the packets of everyone in it (``SESSION_EVENTS_PER_SECOND`` /
-  ``SESSION_EVENT_BURST``), so one busy session cannot starve the others.
+  ``SESSION_EVENT_BURST``), so one busy session cannot starve the others;
+- **per process** (back-pressure, :class:`Pressure`): while the event loop runs
+  more than ``BUSY_LAG_MS`` behind, new work is refused as ``busy`` (the client
+  keeps it and retries later), so the work the process accepts is served in time
+  instead of queueing until clients drop.
 
 The packet checks run in :class:`Guard`, before python-socketio decodes the
 packet's JSON or Flask builds a request context: a refusal costs a dictionary
@@ -113,9 +119,12 @@ class Limits:
         self.creations = TokenBuckets(creations / 60, creations)
         entries = config["ENTRIES_PER_CONNECTION_PER_MINUTE"]
         self.entries = TokenBuckets(entries / 60, entries)
+        checks = config["WRITING_CHECKS_PER_CONNECTION_PER_MINUTE"]
+        self.checks = TokenBuckets(checks / 60, checks)
         # Connections disconnected for flooding: past this many, the address opens no new ones for a while.
         cuts = config["FLOOD_CUTS_PER_ADDRESS_PER_MINUTE"]
         self.cuts = TokenBuckets(cuts / 60, cuts)
+        self.pressure = Pressure(config["BUSY_LAG_MS"])
         self.max_connections = int(config["CONNECTIONS_PER_ADDRESS"])
         self.connections: dict[str, int] = {}  # address -> open connections
         self.lock = threading.Lock()
@@ -148,6 +157,30 @@ class Limits:
         """One entry into a session (join, watch, claim, resume): within the connection's budget
         (each builds a whole snapshot) and the address's look-ups of join codes."""
         return self.entries.allow(sid) and self.lookup_allowed(address)
+
+    def check_allowed(self, sid: str) -> bool:
+        """One reading of a text being written (``writing:check``) by connection ``sid``."""
+        return self.checks.allow(sid)
+
+
+class Pressure:
+    """How far behind this process's event loop runs, measured by a task that sleeps ``interval``
+    seconds and notes how much later it woke (``lag``, seconds). Under eventlet that is how long every
+    ready piece of work waits for its turn; with threads, how long they wait for the interpreter."""
+
+    def __init__(self, limit_ms: float, interval: float = 0.02):
+        self.limit, self.interval = limit_ms / 1000, interval
+        self.lag = 0.0
+
+    def watch(self, sleep: Callable[[float], None]) -> None:
+        """Measure forever (a background task); ``sleep`` is the async mode's own."""
+        while True:
+            start = time.monotonic()
+            sleep(self.interval)
+            self.lag = time.monotonic() - start - self.interval
+
+    def overloaded(self) -> bool:
+        return bool(self.limit) and self.lag > self.limit
 
 
 def of(app) -> Limits:
@@ -214,9 +247,11 @@ class Guard:
             if isinstance(data, str) and data[:1] == "1":
                 return handle(eio_sid, data)  # leaving is always allowed
             verdict, sid = self.verdict(eio_sid)
-            if verdict == OK:
+            if verdict == OK and self.limits.pressure.overloaded() and new_work(data):
+                self.refuse(eio_sid, sid, data, "busy")
+            elif verdict == OK:
                 return handle(eio_sid, data)
-            if verdict == CUT:
+            elif verdict == CUT:
                 self.disconnect(eio_sid, sid)
             else:
                 self.refuse(eio_sid, sid, data)
@@ -239,7 +274,7 @@ class Guard:
                     verdict = REFUSE  # the session is busy; this connection is not necessarily the cause
         return verdict, sid
 
-    def refuse(self, eio_sid: str, sid: str | None, data) -> None:
+    def refuse(self, eio_sid: str, sid: str | None, data, code: str = "rate_limited") -> None:
         """Answer a refused event that asked for an answer, and a refused namespace connect; drop the rest."""
         lang = self.describe(sid)[0] if sid else None
         if (
@@ -254,7 +289,7 @@ class Guard:
         header = _EVENT_HEADER.match(data[:256]) if isinstance(data, str) else None
         if header is None or header.group(2) is None:
             return
-        answer = {"ok": False, "error": "rate_limited", "message": translate(lang, "error.rate_limited")}
+        answer = {"ok": False, "error": code, "message": translate(lang, f"error.{code}")}
         namespace = header.group(1)[:-1] if header.group(1) else "/"
         self.server._send_packet(
             eio_sid,
@@ -278,6 +313,16 @@ class Guard:
             self.server.eio.disconnect(eio_sid)
 
         self.server.start_background_task(close)
+
+
+def new_work(data) -> bool:
+    """Whether a packet is an event other than entering a session: what back-pressure may refuse.
+
+    Entering (``session:join``, ``resume``, ``watch``, ``claim``) goes through: a client that
+    cannot enter shows an error instead of retrying, and it is what brings people back after a restart.
+    """
+    header = _EVENT_HEADER.match(data[:256]) if isinstance(data, str) else None
+    return header is not None and data[:1] == "2" and not data.startswith('["session:', header.end())
 
 
 def _stop_reading(environ) -> None:
