@@ -41,6 +41,7 @@ _KIND_OF_TAG = {
     "emailadres": "email",
     "bsn": "bsn",
     "id": "client_number",
+    "cliëntnummer": "client_number",
 }
 # deduce's parts that flag what is no third party's personal data here: a city, the hospital or
 # care home someone works at, an age, a web address. The redactor and the patient's own name
@@ -71,11 +72,13 @@ _EXTRA_PATTERNS = {
         r"|Court|Square|Place|Crescent|Gardens|Terrace|Grove))\b",
         "locatie",
     ),
-    # cliëntnummer 4711, patient no. A-12345, dossiernr: 98765
+    # Mrs Evans, Dr. Clarke-Hughes: deduce's titles are Dutch
+    "title_en": (r"\b((?:Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b", "persoon"),
+    # cliëntnummer is 4711, patient no. A-12345, dossiernr: 98765, NHS number 943 476 5919
     "client_number": (
-        r"(?i)\b(?:cli[eë]nt|pati[eë]nt|dossier|client|patient|case|file|record)[ -]?"
-        r"(?:nummer|nr\.?|number|no\.?|id|#)\s*:?\s*([A-Z]{0,3}-?\d{3,})",
-        "id",
+        r"(?i)\b(?:cli[eë]nt|pati[eë]nt|dossier|client|patient|case|file|record|nhs)[ -]?"
+        r"(?:nummer|nr\.?|number|no\.?|id|#)\s*(?::|is|was)?\s*([A-Z]{0,3}-?\d{3,}(?: \d{3,})*)",
+        "cliëntnummer",
     ),
 }
 _PHONE_REGIONS = {"nl": ("NL",), "en": ("GB", "US", "NL")}
@@ -176,12 +179,14 @@ def findings(text: str, language: str, known_names: Iterable[str] = ()) -> list[
     lang = i18n.pick(language)
     known = _name_words(name for name in known_names if isinstance(name, str))
     annotations = deid.deidentify(text, disabled=_DISABLED).annotations
-    spans = {(a.start_char, a.end_char): _KIND_OF_TAG.get(a.tag) for a in annotations}
+    spans = {(a.start_char, a.end_char): a.tag for a in annotations}
     for region in _PHONE_REGIONS[lang]:
         for match in phonenumbers.PhoneNumberMatcher(text, region):
-            spans.setdefault((match.start, match.end), "phone")
+            if spans.get((match.start, match.end), "id") == "id":  # a phone number more than a long number
+                spans[match.start, match.end] = "telefoonnummer"
     found, letters = [], {}
-    for (start, end), kind in sorted(spans.items(), key=lambda span: (span[0][0], -span[0][1])):
+    for (start, end), tag in sorted(spans.items(), key=lambda span: (span[0][0], -span[0][1])):
+        kind = _KIND_OF_TAG.get(tag)
         if kind is None or (found and start < found[-1]["end"]):
             continue
         if kind == "name" and not _is_third_party(text[start:end], lang, known):
