@@ -54,6 +54,7 @@ ACTIONS = {
     "cards:deal": service.deal,  # facilitator; tops up every hand; session:state, cards:hand
     "cards:reshuffle": service.reshuffle,  # facilitator; hands back, shuffle, deal; session:state, cards:hand
     "cards:focus": service.focus,  # facilitator; a round from one quadrant (or all); session:state, cards:hand
+    "writing:check": service.check_writing,  # anyone joined, while typing; coach + privacy, no broadcast
 }
 
 
@@ -117,6 +118,8 @@ def handle(action, args: tuple, event: str | None = None) -> dict:
         payload = args[0]
         lang = payload.get("lang") if isinstance(payload.get("lang"), str) else lang
         if event in LOOKUPS and not limits.of(current_app).entry_allowed(sid, request.remote_addr):
+            raise RuleViolation("rate_limited")
+        if event == "writing:check" and not limits.of(current_app).check_allowed(sid):
             raise RuleViolation("rate_limited")
         if event not in LOOKUPS and describe(sid)[1] is None:
             # This connection never entered a session: saying so needs no database work.

@@ -202,7 +202,7 @@ def test_everyone_sees_contributions_live_and_flags_stay_private(group):
     group.start()
     group.go(2)
     author, other = group.participants[0], group.participants[1]
-    ack = author.add("question", "Heb je al met haar gepraat?")
+    ack = author.add("question", "Is ze vaak te laat?")
     assert ack["contribution"]["flag"] == "closed_question"
     [seen_by_author] = payloads(author, "contribution:new")
     [seen_by_facilitator] = payloads(group.facilitator, "contribution:new")

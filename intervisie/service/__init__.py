@@ -8,6 +8,7 @@ The public interface, by concern:
 - ``steps``: the facilitator's step, timer and turn controls, readiness, time's up, waiting
   for a key person who is away, the shared screen's spotlight;
 - ``signals``: the case bringer's private signal to the facilitator;
+- ``writing``: reading a text while it is written (the question coach, the privacy guard);
 - ``cards``: question cards (dealing, playing, drawing);
 - ``views``: what each viewer sees (state, snapshot, one contribution);
 - ``base``: the ``Outcome`` of an action and what every module shares.
@@ -51,12 +52,14 @@ from .steps import (
     start,
 )
 from .views import deck_of, deck_summaries, sealed_step, snapshot, state_view
+from .writing import check_writing
 
 __all__ = [
     "Emit",
     "Outcome",
     "add_contribution",
     "assign_role",
+    "check_writing",
     "chosen_method",
     "clear_signal",
     "claim_facilitator",

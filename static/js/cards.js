@@ -4,6 +4,7 @@
 // attributes: the CSP allows no inline styles.
 import { h, swap, uuid } from "./dom.js";
 import { pick, t } from "./i18n.js";
+import { nudgeBox } from "./nudge.js";
 import { currentStep, personName } from "./render.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -126,7 +127,7 @@ export function quadrantTag(deck, c) {
 
 // --- the views ----------------------------------------------------------------------------
 
-// ctx: {state, me, deck, hand, contributions, send, control, busy, confirm, announce, upsert, setHand, render}
+// ctx: {state, me, deck, hand, contributions, send, control, busy, confirm, announce, upsert, setHand, render, check}
 // control(event, payload, {stale}) sends one card action at a time (busy while it is on its way),
 // with the state's `control` it acted on unless stale is false (a player's own draw is per person;
 // the facilitator's always carries it).
@@ -275,6 +276,7 @@ function ownForm(ctx, card, text, blocked) {
     { class: "own-form", novalidate: true },
     h("label", { for: id, text: t("ui.cards.own_label") }),
     field,
+    nudgeBox(field, "question", ctx.check, text),
     h(
       "div",
       { class: "card-actions" },

@@ -1,6 +1,7 @@
 // The writing area: one small form per kind this person may add in the current step.
 import { h, swap } from "./dom.js";
 import { pick, t } from "./i18n.js";
+import { nudgeBox } from "./nudge.js";
 import { LISTEN_RULES, currentStep, personName } from "./render.js";
 
 // What the person may do now, as plain data: the area is only rebuilt when this changes.
@@ -47,10 +48,11 @@ function field(kind, name, labelKey, { multiline = false, hintKey = null } = {})
   return h("div", { class: "field" }, h("label", { for: id, text: t(labelKey) }), hint, control);
 }
 
-function form(kind, model, onSubmit) {
+function form(kind, model, onSubmit, check) {
   const disabled = Boolean(model.waitingFor);
   const status = h("p", { class: "form-status", role: "status", "data-status": kind });
   const fields = [field(kind, "text", `ui.input.${kind}`, { multiline: true, hintKey: hintFor(kind) })];
+  if (check) fields.push(nudgeBox(fields[0].querySelector("textarea"), kind, check));
   if (kind === "action") {
     // Who, by when and how you will know: the optional rest of a SMART action.
     fields.push(
@@ -162,7 +164,8 @@ function returnedCard(item, model, returned) {
 }
 
 // Rebuild the area only when what is allowed changed; drafts survive the rebuild.
-export function renderCompose(region, model, onSubmit, signature, returned = null) {
+// check(text, kind): the server's reading of a text being written (see nudge.js).
+export function renderCompose(region, model, onSubmit, signature, returned = null, check = null) {
   if (region.dataset.sig === signature) return;
   region.dataset.sig = signature;
   const drafts = {};
@@ -178,7 +181,7 @@ export function renderCompose(region, model, onSubmit, signature, returned = nul
         h("p", { text: t(model.rule === "case_bringer_turned_away" ? "ui.listen.turned_away" : "ui.listen.body") }),
         model.kinds.length ? h("p", { text: t("ui.listen.notes") }) : null,
       ),
-      model.kinds.map((kind) => form(kind, model, onSubmit)),
+      model.kinds.map((kind) => form(kind, model, onSubmit, check)),
     );
   } else if (model.mode === "stillness") {
     nodes.push(h("div", { class: "listen-note" }, h("p", { class: "listen-title", text: t("ui.stillness.title") }), h("p", { text: t("ui.stillness.body") })));
@@ -191,12 +194,15 @@ export function renderCompose(region, model, onSubmit, signature, returned = nul
     if (model.myTurn) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.yours") }));
     // Reached the step's limit: what they sent, and what comes next.
     if (model.sent.length) nodes.push(h("div", { class: "sent" }, model.sent.map(([text, p]) => [h("p", { class: "c-text", text }), h("b", { text: t(p ? "ui.contribution.sending" : "ui.compose.sent") })]), h("p", { text: t("ui.compose.next") })));
-    for (const kind of model.kinds) if (!model.full.includes(kind)) nodes.push(form(kind, model, onSubmit));
+    for (const kind of model.kinds) if (!model.full.includes(kind)) nodes.push(form(kind, model, onSubmit, check));
   }
   swap(region, nodes);
   region.hidden = !nodes.length;
   for (const [id, value] of Object.entries(drafts)) {
     const el = region.querySelector(`#${CSS.escape(id)}`);
-    if (el && !el.value) el.value = value;
+    if (el && !el.value) {
+      el.value = value;
+      el.dispatchEvent(new Event("input")); // read again, nudges and all
+    }
   }
 }

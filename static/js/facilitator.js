@@ -151,6 +151,14 @@ function minutesOf(seconds) {
   return Math.round(seconds / 60);
 }
 
+// Per step: how many of its questions the coach flagged as closed or advice (no names: no scores).
+function flaggedNote(contributions, index) {
+  const asked = contributions.filter((c) => c.step_index === index && c.kind === "question");
+  if (!asked.length) return null;
+  const count = asked.filter((c) => c.flag).length;
+  return h("span", { class: "plan-flagged", text: t("ui.fac.flagged", { count, total: asked.length }) });
+}
+
 function plan(ctx) {
   const { state, control } = ctx;
   const current = state.session.step_index;
@@ -180,6 +188,7 @@ function plan(ctx) {
               class: "minutes",
               text: t("ui.fac.steps_minutes", { planned: s.minutes, spent: minutesOf(state.steps_spent_s[i] || 0) }),
             }),
+            flaggedNote(ctx.contributions, i),
           ),
         ),
       ),

@@ -166,7 +166,7 @@ export function contributionItem(c, ctx) {
     c.entered_by ? h("span", { class: "entered-by", text: t("ui.contribution.entered_by", { name: c.entered_by }) }) : null,
     c.hidden ? h("span", { class: "hidden-note", text: t("ui.fac.hidden") }) : null,
     c.kind === "note" ? h("span", { class: "hidden-note", text: t("ui.note.private") }) : null,
-    !mine && c.flag === "closed_question" ? h("span", { class: "flag-note", text: t("ui.fac.flag_closed") }) : null,
+    !mine && c.flag ? h("span", { class: "flag-note", text: t(c.flag === "advice_question" ? "ui.fac.flag_advice" : "ui.fac.flag_closed") }) : null,
     c.pending ? h("span", { class: "pending-note", text: t(c.offline ? "ui.contribution.waiting" : "ui.contribution.sending") }) : null,
   ];
   return h(
@@ -178,7 +178,7 @@ export function contributionItem(c, ctx) {
     h("p", { class: "c-text", text: c.text }),
     actionDetails(c.details),
     h("p", { class: "c-meta" }, meta),
-    mine && c.flag === "closed_question" ? h("p", { class: "nudge", text: t("ui.nudge.closed_question") }) : null,
+    mine && c.flag ? h("p", { class: "nudge", text: t(`ui.nudge.${c.flag}`) }) : null,
     markChips(c, markButtons.length ? me.id : null),
     markButtons.length
       ? h("div", { class: "mark-buttons", role: "group", "aria-label": t("ui.marks.give") }, markButtons)

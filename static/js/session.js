@@ -96,6 +96,9 @@ function confirmDialog(text, okLabel) {
   });
 }
 
+// The server's reading of a text still being written (question coach, privacy guard): nudge.js shows it.
+const checkWriting = (text, kind) => request("writing:check", { text, kind });
+
 async function send(event, payload = {}) {
   const ack = await request(event, payload);
   if (!ack.ok) toast(ack.message || t("ui.conn.offline"));
@@ -360,7 +363,7 @@ async function flushOutbox() {
       if (ack.ok) {
         settled(item.client_id);
         upsert(ack.contribution);
-        if (ack.contribution.flag === "closed_question") formStatus(item.kind, t("ui.nudge.closed_question"));
+        if (ack.contribution.flag) formStatus(item.kind, t(`ui.nudge.${ack.contribution.flag}`));
       } else if (settled(item.client_id)) {
         refused(item, ack);
       }
@@ -495,7 +498,7 @@ async function render() {
   const model = cardsUi ? cardsUi.composeModel(composeModel(state, me, mine), state, me) : composeModel(state, me, mine);
   const returned = { items: store.returned, state, ...returnedActions };
   const returnedSig = store.returned.map((r) => [r.client_id, r.message]);
-  renderCompose(regions.compose, model, addContribution, JSON.stringify([model, getLang(), store.joined, returnedSig]), returned);
+  renderCompose(regions.compose, model, addContribution, JSON.stringify([model, getLang(), store.joined, returnedSig]), returned, checkWriting);
 
   regions.feedWrap.hidden = !running;
   if (running) {
@@ -553,7 +556,7 @@ function cardsCtx(state, me) {
   // Every card action of the facilitator is a control (a double click deals once).
   const act = (event, payload, { stale = true } = {}) =>
     control(event, payload, stale || me?.role === "facilitator" ? state.control : null);
-  return { state, me, deck: store.deck, hand: store.hand || [], contributions: store.contributions, send, control: act, busy: busy(), confirm: confirmDialog, announce, upsert, setHand, render };
+  return { state, me, deck: store.deck, hand: store.hand || [], contributions: store.contributions, send, control: act, busy: busy(), confirm: confirmDialog, announce, upsert, setHand, render, check: checkWriting };
 }
 
 // --- the session record

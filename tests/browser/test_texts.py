@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from intervisie import coach, privacy
 from intervisie.methods import KINDS, MARK_VALUES, RULE_TYPES
 from tests.support import ROOT
 
@@ -24,6 +25,10 @@ DYNAMIC = {
     "ui.send.": ("default", "action"),
     "ui.hint.": ("question", "action", "solution", "case"),
     "ui.action.": ("who", "when", "measure", "who_short", "when_short", "measure_short"),
+    "ui.coach.": ("closed", "advice"),
+    "ui.coach.hint.": coach.HINTS,
+    "ui.nudge.": ("closed_question", "advice_question"),
+    "ui.privacy.kind.": privacy.KINDS,
 }
 SIMPLE_RULES = ("case_bringer_listens", "case_bringer_turned_away", "open_questions", "write_privately")
 
