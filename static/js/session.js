@@ -123,8 +123,8 @@ async function control(event, payload = {}, at = null) {
       if (ack.state) applyState(ack.state);
       else if (!store.state || store.state.control === at) enter(); // our view is behind: fetch it
       toast(ack.message);
-    } else {
-      toast(ack.message || t("ui.conn.offline"));
+    } else if (!ack.error?.startsWith("confirm_")) {
+      toast(ack.message || t("ui.conn.offline")); // a confirm_ answer is asked by the caller instead
     }
     return ack;
   } finally {
@@ -262,6 +262,8 @@ function showGate(kind, message) {
   if (kind === "join") {
     const status = h("p", { class: "form-status", role: "alert", text: message || "" });
     const input = h("input", { id: "join-name", name: "name", type: "text", maxlength: 40, autocomplete: "given-name", required: true, "data-key": "join-name" });
+    // The group's confidentiality agreement, confirmed before anything of the session is shown.
+    const agree = about?.confidentiality ? h("input", { id: "join-agree", type: "checkbox", required: true, "data-key": "join-agree" }) : null;
     const form = h(
       "form",
       { class: "card join-card", novalidate: true },
@@ -269,6 +271,12 @@ function showGate(kind, message) {
       h("p", { class: "lead", text: t("ui.join.lead", { code }) }),
       about ? aboutList(about) : null,
       h("div", { class: "field" }, h("label", { for: "join-name", text: t("ui.join.name") }), h("p", { class: "hint", text: t("ui.join.name_hint") }), input),
+      agree
+        ? h("fieldset", { class: "agreement" },
+            h("legend", { text: t("ui.agreement.title") }),
+            h("ul", {}, ...["stays", "no_names", "no_recording"].map((rule) => h("li", { text: t(`ui.agreement.${rule}`) }))),
+            h("div", { class: "check" }, agree, h("label", { for: "join-agree", text: t("ui.agreement.agree") })))
+        : null,
       h("button", { type: "submit", class: "button primary wide", text: t("ui.join.go") }),
       status,
     );
@@ -280,7 +288,12 @@ function showGate(kind, message) {
         input.focus();
         return;
       }
-      const ack = await request("session:join", { code, name, lang: getLang() });
+      if (agree && !agree.checked) {
+        status.textContent = t("ui.agreement.missing");
+        agree.focus();
+        return;
+      }
+      const ack = await request("session:join", { code, name, lang: getLang(), ...(agree ? { agree: true } : {}) });
       if (!ack.ok) {
         status.textContent = ack.message;
         input.focus();
@@ -320,11 +333,15 @@ function saveOutbox() {
   local.set(key("returned"), store.returned.length ? JSON.stringify(store.returned) : null);
 }
 
-function addContribution(kind, text, details, status) {
-  store.outbox.push({ client_id: uuid(), kind, text, details, step_index: store.state.session.step_index });
+// Written: into the outbox, shown at once; focus goes to the sent note. reply_to: the question answered.
+function addContribution(kind, text, details, status, replyTo = null) {
+  const item = { client_id: uuid(), kind, text, details, step_index: store.state.session.step_index };
+  if (replyTo) item.reply_to = replyTo;
+  store.outbox.push(item);
   saveOutbox();
-  status.textContent = "";
+  if (status) status.textContent = "";
   render();
+  ($(`[data-id="${item.client_id}"]`) || $("#feed-title"))?.focus();
   flushOutbox();
 }
 
@@ -353,6 +370,7 @@ async function flushOutbox() {
       const item = store.outbox[0];
       const payload = { client_id: item.client_id, kind: item.kind, text: item.text, step_index: item.step_index };
       if (item.details) payload.details = item.details;
+      if (item.reply_to) payload.reply_to = item.reply_to;
       const ack = await request("contribution:add", payload);
       if (!ack.ok && RETRY.includes(ack.error)) {
         // No answer, or "wait": retry later and later; else the next connect sends it.
@@ -476,7 +494,9 @@ async function render() {
   const all = contributionsList();
   const index = state.session.step_index;
   const onSpotlight = isFacilitator ? (c, on) => send("screen:show", { spotlight: on ? c.id : null }) : null;
-  const ctx = { state, me, onMark, onHide: isFacilitator ? onHide : null, onSpotlight, quadrant: cardsUi && ((c) => cardsUi.quadrantTag(store.deck, c)) };
+  const onAnswer = (question, text) => addContribution("answer", text, null, null, question.id);
+  const answers = R.threads([...all, ...pendingItems(index)]);
+  const ctx = { state, me, onMark, onHide: isFacilitator ? onHide : null, onSpotlight, quadrant: cardsUi && ((c) => cardsUi.quadrantTag(store.deck, c)), answers, onAnswer, refresh: render };
 
   // Step card: what happens now, and the timer.
   regions.timerWrap.hidden = status !== "running";
@@ -506,7 +526,7 @@ async function render() {
     keyed(regions.feed, R.feed(items, ctx));
   }
   casePin(running ? all.filter((c) => c.kind === "case" && c.step_index < index).sort(R.byTime) : [], ctx);
-  swap(regions.history, R.history(state, all, ctx, { all: status === "ended" }));
+  R.renderHistory(regions.history, state, all, ctx, { all: status === "ended" });
   swap(regions.mePanel, mePanel(state, me));
   swap(regions.control, isFacilitator ? facilitatorUi.controlPanel(fctx(state, me, all)) : null);
   cardsUi?.render(regions, cardsCtx(state, me));
@@ -639,7 +659,7 @@ function signalPanel(state, me) {
       h("input", { type: "checkbox", id: "signal-pause", "data-key": "signal-pause", checked: signalPause, on: { change: (e) => (signalPause = e.target.checked) } }),
       h("label", { for: "signal-pause", text: t("ui.signal.pause_timer") }),
     ),
-    h("p", { class: "form-status", role: "status", text: sent }),
+    h("p", { class: "signal-sent", role: "status", text: sent }),
   );
 }
 
@@ -678,8 +698,28 @@ function stateNotice(state, me) {
     return h("p", { class: "times-up", text: t(me?.role === "facilitator" ? "ui.fac.timer_up_facilitator" : "ui.timer.up_body") });
   }
   // Writing to be revealed together: how many wait (the facilitator's card says it to them).
-  if (state.sealed != null && me?.role !== "facilitator") return h("p", { class: "hint", role: "status", text: t("ui.sealed.waiting", { n: state.sealed }) });
+  if (state.sealed != null && me?.role !== "facilitator") return h("p", { class: "hint", role: "status", text: t(state.sealed === 1 ? "ui.sealed.waiting_one" : "ui.sealed.waiting", { n: state.sealed }) });
   return null;
+}
+
+// The group's confidentiality agreement: the case bringer's consent to the record, and for the
+// facilitator how many confirmed the agreement and whether the case bringer consented.
+function agreementState(state, me) {
+  const given = state.session.record_consent;
+  if (me.role === "case_bringer") {
+    return [
+      h("div", { class: "check" },
+        h("input", { id: "record-consent", type: "checkbox", checked: given, "aria-describedby": "record-consent-hint", "data-key": "consent", on: { change: (event) => send("record:consent", { given: event.target.checked }) } }),
+        h("label", { for: "record-consent", text: t("ui.consent.label") }),
+        h("p", { class: "hint", id: "record-consent-hint", text: t("ui.consent.hint") })),
+    ];
+  }
+  if (me.role !== "facilitator") return [];
+  const agreed = state.participants.filter((p) => p.agreed).length;
+  return [
+    h("p", { class: "hint", role: "status", text: t("ui.agreement.count", { count: agreed, total: state.participants.length }) }),
+    h("p", { class: "hint", role: "status", text: t(given ? "ui.consent.given" : "ui.consent.waiting") }),
+  ];
 }
 
 function mePanel(state, me) {
@@ -711,6 +751,7 @@ function mePanel(state, me) {
       h("button", { type: "button", class: "button", "aria-disabled": busy() ? "true" : null, "data-key": "loop", text: t("ui.loop.button", { name }), on: { click: () => control("step:loop", {}, state.control) } }),
     );
   }
+  if (state.session.confidentiality) parts.push(...agreementState(state, me));
   const link = local.get(key("facilitator_url"));
   if (me.role !== "facilitator" && link && state.session.status !== "ended") {
     parts.push(
