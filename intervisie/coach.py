@@ -20,8 +20,6 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-import simplemma
-
 LABELS = ("open", "closed", "advice")
 HINTS = ("stacked", "why_blame", "about_self")
 
@@ -343,6 +341,8 @@ def _compiled(lang: str):
 
 @cache
 def _lemma(word: str, lang: str) -> str:
+    import simplemma  # about a second with its tables, paid by the first question, not by every start-up
+
     return simplemma.lemmatize(word, lang=lang)
 
 
