@@ -3,6 +3,7 @@ co-facilitator taking over and handing back, the case bringer's quiet signal, an
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from tests.support import MANY_PEOPLE_ONE_ADDRESS, LiveServer
 
 from .conftest import screenshot
+from .test_quality import serious
 from .test_stumbles import started
 
 pytestmark = pytest.mark.browser
@@ -137,3 +139,35 @@ def test_one_screen_in_the_room(quick, pages):
     expect(spotlight).to_have_count(0)
     screen.reload()
     expect(screen.get_by_role("heading", name="Wat doen we nu?")).to_be_visible()  # kept on the server
+
+
+def test_no_serious_accessibility_problems_in_the_new_parts(quick, pages, axe_script):
+    """Waiting, the signal (sent and received), the forms for the room and the spotlight, nl and en."""
+    look = {"bypass_csp": True, "reduced_motion": "reduce"}
+    created, fien, (ayla, bram) = started(quick, pages, "Ayla", "Bram", **look)
+    screen = pages.open(created["screen_url"], width=1920, height=1080, **look)
+    fien.get_by_label("Co-begeleider").select_option(label="Bram")
+    fien.get_by_role("button", name="Start de tijd").click()
+    expect(ayla.locator("#timer")).to_have_attribute("data-state", "running")
+    ayla.get_by_text("Seintje aan Fien").click()
+    ayla.get_by_role("button", name="Even pauze graag").click()
+    expect(fien.locator(".signal-note")).to_be_visible()
+    form = fien.locator("form.behalf")
+    form.get_by_label("Naam").fill("Joke")
+    form.get_by_label("Tekst").fill("Goed.")
+    form.get_by_role("button", name="Toevoegen namens deze persoon").click()
+    fien.locator(".contribution", has_text="Goed.").get_by_role("button", name="Groot op scherm").click()
+    fien.get_by_label("Toon de uitleg van deze stap").check()
+    expect(screen.get_by_role("region", name="Uitgelicht")).to_be_visible()
+    ayla.close()
+    expect(bram.get_by_role("heading", name="Wachten op Ayla")).to_be_visible(timeout=10_000)
+    views = {"facilitator": fien, "participant": bram, "screen": screen}
+    for lang in ("NL", "EN"):
+        for page in views.values():
+            page.get_by_role("button", name=lang, exact=True).click()
+        found = {name: serious(page, axe_script) for name, page in views.items()}
+        assert not any(found.values()), json.dumps(found, indent=1)
+    signaller = pages.contexts[1].new_page()  # the case bringer back, their signal panel open
+    signaller.goto(f"{quick.url}/s/{created['code']}")
+    signaller.get_by_text("Seintje aan Fien").click()
+    assert not serious(signaller, axe_script)

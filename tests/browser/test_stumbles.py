@@ -62,14 +62,17 @@ def test_the_timer_runs_as_soon_as_the_facilitator_starts(server, pages):
     expect(fien.get_by_label("Timer starts when a step opens")).to_be_checked()
 
 
-def started(server, pages, *names: str):
-    """A session made by the API, joined by ``names`` on phones (the first brings the case), started."""
+def started(server, pages, *names: str, **open_args):
+    """A session made by the API, joined by ``names`` on phones (the first brings the case), started.
+
+    ``open_args`` go to every page (``bypass_csp`` to run axe, for one).
+    """
     created = server.create_session(title="Team Zuid")
-    fien = pages.open(created["facilitator_url"])
+    fien = pages.open(created["facilitator_url"], **open_args)
     expect(fien.locator(".invite")).to_be_visible()
     phones = []
     for name in names:
-        page = pages.open(width=375, height=740)
+        page = pages.open(width=375, height=740, **open_args)
         join_by_label(page, server.url, created["code"], name)
         phones.append(page)
     fien.get_by_label("Wie brengt de casus in?").select_option(label=names[0])
