@@ -43,6 +43,7 @@ ACTIONS = {
     "lead:take": service.take_over,  # the co-facilitator, facilitator away; session:state, session:resync
     "screen:show": service.show_on_screen,  # facilitator; spotlight / instructions; broadcasts session:state
     "signal:send": service.send_signal,  # case bringer; signal:new to the facilitator only
+    "record:consent": service.record_consent,  # case bringer; the record may be downloaded; session:state
     "signal:clear": service.clear_signal,  # facilitator; signal:cleared to them and the case bringer
     "ready:set": service.set_ready,  # anyone joined; broadcasts session:state
     "language:set": service.set_language,  # anyone joined; no broadcast

@@ -98,6 +98,26 @@ def _iso(seconds: float | None, tz) -> str | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, tz).isoformat(timespec="seconds")
 
 
+def agreement(session: Session, names: bool, tz) -> dict | None:
+    """The group's confidentiality agreement in the record; None when the session did not ask for it.
+
+    ``confirmed``: how many people confirmed it (on joining); ``last_at``: the
+    latest confirmation and ``consent_at``: the case bringer's consent to this
+    record (ISO times, or None); ``names``: who, only when names are included.
+    """
+    if not session.confidentiality:
+        return None
+    agreed = sorted((p for p in session.participants if p.agreed_at is not None), key=lambda p: p.agreed_at)
+    out = {
+        "confirmed": len(agreed),
+        "last_at": _iso(agreed[-1].agreed_at, tz) if agreed else None,
+        "consent_at": _iso(session.record_consent_at, tz),
+    }
+    if names:
+        out["names"] = [p.name for p in agreed]
+    return out
+
+
 def session_date(session: Session, tz) -> str:
     """The day it took place (or was planned), in the reader's time zone."""
     return datetime.fromtimestamp(session.started_at or session.created_at, tz).date().isoformat()
@@ -242,6 +262,7 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
             "planned_minutes": sum(s["planned_minutes"] for s in steps),
             "actual_minutes": None if started is None else _minutes((session.ended_at or now) - started),
             "follow_up_of": session.follow_up_of,
+            "agreement": agreement(session, names, tz),
         },
         "case": case,
         "steps": steps,
@@ -303,6 +324,19 @@ def long_date(iso_date: str, lang: str) -> str:
     return format_date(date.fromisoformat(iso_date), format="long", locale=LOCALES[i18n.pick(lang)])
 
 
+def agreement_facts(agreed: dict | None, lang: str, esc) -> list[tuple[str, str]]:
+    """The agreement as one fact line ("bevestigd door 5 personen, laatst om 14:02: Ayla, ..."), if asked."""
+    if not agreed:
+        return []
+    text = label(lang, "agreement_confirmed", count=agreed["confirmed"])
+    if agreed["last_at"]:
+        last = datetime.fromisoformat(agreed["last_at"]).replace(tzinfo=None)
+        text += label(lang, "agreement_last", time=format_time(last, format="short", locale=LOCALES[lang]))
+    if agreed.get("names"):
+        text += ": " + ", ".join(esc(name) for name in agreed["names"])
+    return [(label(lang, "agreement"), text)]
+
+
 def blocks(record: dict, esc=_same) -> list[tuple]:
     """The record as a neutral list of layout blocks that both Markdown and PDF render.
 
@@ -326,6 +360,7 @@ def blocks(record: dict, esc=_same) -> list[tuple]:
                 (label(lang, "date"), when_text(s, lang)),
                 (label(lang, "duration"), duration),
                 (label(lang, "names"), label(lang, "names_yes" if record["names_included"] else "names_no")),
+                *agreement_facts(s.get("agreement"), lang, esc),
             ],
         )
     )

@@ -82,6 +82,10 @@ class Session(Base):
     # The shared screen: one contribution shown large, and the step's instructions.
     spotlight_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     screen_instructions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The group's confidentiality agreement (0007): everyone confirms it before joining, and the
+    # record can be downloaded only after the case bringer's consent (when it was given).
+    confidentiality: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    record_consent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     participants: Mapped[list[Participant]] = relationship(
         back_populates="session",
@@ -114,6 +118,8 @@ class Participant(Base):
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set when the last connection closed; None while connected or never connected.
     left_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # When they confirmed the confidentiality agreement (0007); None if not asked or not yet.
+    agreed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     session: Mapped[Session] = relationship(back_populates="participants")
 

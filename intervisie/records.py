@@ -99,6 +99,11 @@ def may_export(person: Participant, session: Session) -> bool:
     return person.role == "case_bringer" and (session.status == "ended" or in_last_step)
 
 
+def consented(session: Session) -> bool:
+    """False while a session under the confidentiality agreement waits for the case bringer's consent."""
+    return not session.confidentiality or session.record_consent_at is not None
+
+
 def _is_facilitator(person: Participant, _session: Session) -> bool:
     return person.role == "facilitator"
 
@@ -146,6 +151,8 @@ def download_record(code: str, fmt: str):
     """
     with db.session() as orm:
         session, _person, lang = _load(orm, code, may_export, "record_forbidden")
+        if not consented(session):
+            raise Refused("consent_needed", 403, lang)
         record = export.build_record(orm, session, lang=lang, names=_flag("names"), tz=_param("tz"))
     if fmt == "pdf" and export.text_size(record) > export.PDF_MAX_CHARS:
         raise Refused("record_too_large", 413, lang, limit=format_decimal(export.PDF_MAX_CHARS, locale=lang))
@@ -299,6 +306,8 @@ def carry_over(payload: dict) -> tuple[str | None, list | None]:
             person = participant_for(orm, earlier, source.get("token"))
             if person is None or not may_export(person, earlier):
                 raise RuleViolation("follow_up_forbidden")
+            if not consented(earlier):
+                raise RuleViolation("consent_needed")
             record = export.build_record(orm, earlier, lang=earlier.lang, names=source.get("names") is True)
     return carried_actions(record)
 

@@ -215,7 +215,12 @@ def _about(code: str) -> dict:
         names = dict(service.method_of(session).names)  # as created: tailored, or the group's own
     except RuleViolation:
         names = {}
-    return {"title": session.title, "facilitator": facilitator or "", "method": names}
+    return {
+        "title": session.title,
+        "facilitator": facilitator or "",
+        "method": names,
+        "confidentiality": session.confidentiality,
+    }
 
 
 @bp.get("/s/<code>")

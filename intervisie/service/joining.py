@@ -69,6 +69,10 @@ def create_session(payload: dict, now: float | None = None, follow_up: tuple = (
     auto_start_timer = payload.get("auto_start_timer", True)
     if not isinstance(auto_start_timer, bool):
         raise RuleViolation("bad_request")
+    # The group's confidentiality agreement; creating with it on is confirming it (the form shows it).
+    confidentiality = payload.get("confidentiality", False)
+    if not isinstance(confidentiality, bool):
+        raise RuleViolation("bad_request")
     deck, card_state = cards.initial_cards(method, payload.get("deck_id"))
     facilitator_key, screen_key, token = new_secret(), new_secret(), new_secret()
     follow_up_of, carried_actions = follow_up
@@ -96,6 +100,7 @@ def create_session(payload: dict, now: float | None = None, follow_up: tuple = (
             timer_duration=first,
             timer_remaining=first,
             auto_start_timer=auto_start_timer,
+            confidentiality=confidentiality,
             follow_up_of=follow_up_of,
             carried_actions=carried_actions,
             deck_id=deck.id if deck else None,
@@ -111,6 +116,7 @@ def create_session(payload: dict, now: float | None = None, follow_up: tuple = (
             role="facilitator",
             lang=lang,
             joined_at=now,
+            agreed_at=now if confidentiality else None,
         )
         session.participants.append(facilitator)
         orm.add(session)
@@ -199,6 +205,8 @@ def join(sid: str, payload: dict, now: float) -> Outcome:
             raise RuleViolation("joining_locked")
         if any(p.name_key == key for p in session.participants if not p.removed):
             raise RuleViolation("name_taken")
+        if session.confidentiality and payload.get("agree") is not True:
+            raise RuleViolation("agreement_needed")  # nothing of the session before the agreement
         token = new_secret()
         person = Participant(
             id=new_id(),
@@ -208,6 +216,7 @@ def join(sid: str, payload: dict, now: float) -> Outcome:
             role="participant",
             lang=i18n.hinted_language(payload.get("lang"), session.lang),
             joined_at=now,
+            agreed_at=now if session.confidentiality else None,
         )
         session.participants.append(person)
         try:
@@ -357,6 +366,8 @@ def assign_role(sid: str, payload: dict, now: float) -> Outcome:
         if target is person:
             return None
         if role == "case_bringer":
+            if target.role != "case_bringer":
+                session.record_consent_at = None  # another case, another case bringer to ask
             for p in session.participants:
                 if p.role == "case_bringer":
                     p.role = "participant"
@@ -423,6 +434,25 @@ def remove_participant(sid: str, payload: dict, now: float) -> Outcome:
         )
 
     return facilitator_action(sid, payload, now, change, guarded=False)
+
+
+def record_consent(sid: str, payload: dict, now: float) -> Outcome:
+    """The case bringer allows (``given: true``) or withdraws the download of the record.
+
+    Acknowledged with ``{"given": bool}``; everyone hears the new state (the
+    facilitator sees it). Refused ``case_bringer_only`` for anyone else.
+    """
+    given = payload.get("given")
+    if not isinstance(given, bool):
+        raise RuleViolation("bad_request")
+    with db.session(write=True) as orm:
+        person, session = bound(orm, sid)
+        if person.role != "case_bringer":
+            raise RuleViolation("case_bringer_only")
+        session.record_consent_at = now if given else None
+        touch(session, now)
+        orm.commit()
+        return Outcome(ack={"given": given}, emits=[state_emit(orm, session, now)])
 
 
 def set_language(sid: str, payload: dict, now: float) -> Outcome:

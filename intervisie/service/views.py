@@ -86,6 +86,9 @@ def state_view(orm, session: Session, now: float) -> dict:
             "joining_locked": session.joining_locked,
             "auto_advance": session.auto_advance,
             "auto_start_timer": session.auto_start_timer,
+            # Everyone confirmed the group's agreement on joining; the record waits for the case bringer.
+            "confidentiality": session.confidentiality,
+            "record_consent": session.record_consent_at is not None,
             "started_at_ms": to_ms(session.started_at),
             "ended_at_ms": to_ms(session.ended_at),
         },
@@ -127,6 +130,7 @@ def state_view(orm, session: Session, now: float) -> dict:
                 "role": p.role,
                 "presence": rules.presence(p.id in connected, p.left_at, now, grace),
                 "ready": p.ready_step == session.step_index,
+                "agreed": p.agreed_at is not None,
             }
             for p in session.participants
             if not p.removed

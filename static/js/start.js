@@ -316,6 +316,7 @@ form.addEventListener("submit", async (event) => {
         name,
         title: form.elements.title.value.trim(),
         auto_start_timer: form.elements.auto_start_timer.checked,
+        confidentiality: form.elements.confidentiality.checked,
         follow_up_record: followUpRecord ?? undefined,
         ...(methodDeck() && $("#decks") ? { deck_id: form.elements.deck.value } : {}),
       }),
