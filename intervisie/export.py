@@ -228,6 +228,11 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
                 entry["answers"] = answers.get(c.id, [])
             steps[c.step_index]["contributions"].append(entry)
 
+    for step in steps:  # the question coach's count for the step, never per person
+        asked = [c for c in contributions if c.step_index == step["index"] and c.kind == "question"]
+        if asked and method.steps[step["index"]].rule("open_questions") is not None:
+            step["open_questions"] = {"open": sum(c.flag is None for c in asked), "asked": len(asked)}
+
     case = {
         "text": _plain(session.record_case or told_case(orm, session)),
         "edited": bool(session.record_case),
@@ -379,6 +384,8 @@ def blocks(record: dict, esc=_same) -> list[tuple]:
         timing = label(lang, "step_planned", planned=step["planned_minutes"])
         if step["actual_minutes"] is not None:
             timing += " · " + label(lang, "step_actual", actual=step["actual_minutes"])
+        if "open_questions" in step:
+            timing += " · " + label(lang, "open_questions", **step["open_questions"])
         out.append(("note", timing))
         for c in step["contributions"]:
             replies = [_line(lang, a, esc) for a in c.get("answers", [])]

@@ -7,10 +7,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from intervisie import coach, limits, privacy
+from intervisie import coach, export, limits, privacy
+from intervisie.db import db
 from intervisie.i18n import catalogue
+from intervisie.models import Session
 from tests.conftest import Group, Person
+from tests.test_export import VALIDATOR
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -201,3 +205,23 @@ def test_writing_check_includes_the_privacy_guard_but_never_names_in_the_session
     assert any("Jansen" in span for span in found), found
     assert not any("Ayla" in span for span in found)  # the case bringer is in the session
     assert all(f["replacement"] for f in ack["privacy"])
+
+
+def test_the_record_counts_the_open_questions_of_a_step_never_per_person(app, group):
+    group.start()
+    group.go(2)
+    for person, text in zip(
+        group.participants,
+        ["Wat maakt dit lastig voor je?", "Was je boos?", "Heb je al eens met HR gesproken?"],
+        strict=False,
+    ):
+        assert person.add("question", text)["ok"]
+    with app.app_context(), db.session() as orm:
+        session = orm.scalar(select(Session).where(Session.code == group.code))
+        record = export.build_record(orm, session, lang="nl", names=True)
+    VALIDATOR.validate(record)
+    steps = {s["id"]: s for s in record["steps"]}
+    assert steps["vragen"]["open_questions"] == {"open": 1, "asked": 3}
+    assert "open_questions" not in steps["check-in"]
+    assert "1 van 3 vragen open" in export.to_markdown(record).decode()
+    assert "flag" not in str(steps["vragen"]["contributions"])
