@@ -8,6 +8,7 @@ The payload contract of each event is in ``docs/protocol.md``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -39,7 +40,7 @@ ACTIONS = {
     "step:loop": service.loop_back,  # whom the step's loop_back rule names; broadcasts session:state
     "role:assign": service.assign_role,  # facilitator; broadcasts session:state
     "participant:remove": service.remove_participant,  # facilitator; broadcasts session:state
-    "session:go_on": service.go_on,  # facilitator; stop waiting for who is away; broadcasts session:state
+    "waiting:end": service.go_on,  # facilitator; stop waiting for who is away; broadcasts session:state
     "lead:take": service.take_over,  # the co-facilitator, facilitator away; session:state, session:resync
     "screen:show": service.show_on_screen,  # facilitator; spotlight / instructions; broadcasts session:state
     "signal:send": service.send_signal,  # case bringer; signal:new to the facilitator only
@@ -243,6 +244,22 @@ def _timer_watch(app) -> None:
                 log.exception("timer watch failed")
 
 
+def first_in_turn(app, name: str, seconds: float) -> bool:
+    """Whether this process runs the background work ``name`` in this turn of ``seconds``: with
+    several processes on one Redis, the first to ask in each turn (``SET NX`` with expiry), so the work
+    runs once across them and another takes over when that one is gone; one process always runs it."""
+    queue = app.config["MESSAGE_QUEUE"] or ""
+    if not queue.startswith(("redis://", "rediss://", "unix://")):
+        return True
+    import redis
+
+    client = redis.Redis.from_url(queue)
+    try:
+        return bool(client.set(f"intervisie:turn:{name}", os.getpid(), nx=True, ex=max(1, round(seconds))))
+    finally:
+        client.close()
+
+
 def _heartbeat(app) -> None:
     """Keep this process's connections alive in the database; purge expired sessions now and then."""
     from .retention import purge
@@ -257,6 +274,7 @@ def _heartbeat(app) -> None:
                     deliver(service.presence_state(session_id, time.time()))
                 if time.monotonic() >= next_purge:
                     next_purge = time.monotonic() + app.config["PURGE_INTERVAL_SECONDS"]
-                    purge()
+                    if first_in_turn(app, "purge", app.config["PURGE_INTERVAL_SECONDS"]):
+                        purge()
             except Exception:
                 log.exception("heartbeat failed")

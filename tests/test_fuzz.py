@@ -99,7 +99,7 @@ EVENT_FIELDS = {
     "session:claim": ["code", "key"],
     "session:start": ["control"],
     "session:end": ["control"],
-    "session:settings": ["joining_locked", "auto_advance", "control"],
+    "session:settings": ["joining_locked", "auto_advance", "co_facilitator_id", "control"],
     "step:go": ["to", "control", "from"],
     "timer:control": ["action", "seconds", "control"],
     "turn:next": ["control"],
@@ -115,6 +115,11 @@ EVENT_FIELDS = {
     "cards:deal": ["control"],
     "cards:reshuffle": ["control"],
     "cards:focus": ["quadrant", "control"],
+    "waiting:end": ["control"],
+    "lead:take": ["control"],
+    "screen:show": ["spotlight", "instructions"],
+    "signal:send": ["signal", "pause_timer"],
+    "signal:clear": [],
 }
 # Placeholders that send() swaps for a real id of the session the case is sent in.
 REFS = ["@facilitator", "@case_bringer", "@participant", "@contribution", "@card", "@quadrant", "@client_id"]
@@ -153,6 +158,11 @@ GOOD = {
     "id": ["@contribution"],
     "card_id": ["@card"],
     "quadrant": ["@quadrant", None],
+    "co_facilitator_id": ["@participant", None],
+    "spotlight": ["@contribution", None],
+    "instructions": [True, False],
+    "signal": ["pause", "slower", "enough"],
+    "pause_timer": [True, False],
 }
 
 

@@ -95,13 +95,13 @@ def test_the_facilitator_goes_on_without_them_and_a_later_drop_counts_again(app,
     group, f, cb = running, running.facilitator, running.case_bringer
     cb.io.disconnect()
     grace_over(app, group)
-    assert group.participants[0].emit("session:go_on", control=control(f))["error"] == "forbidden_role"
-    assert f.emit("session:go_on", control=control(f) - 1)["error"] == "stale"
-    state = f.ok("session:go_on", control=control(f))["state"]
+    assert group.participants[0].emit("waiting:end", control=control(f))["error"] == "forbidden_role"
+    assert f.emit("waiting:end", control=control(f) - 1)["error"] == "stale"
+    state = f.ok("waiting:end", control=control(f))["state"]
     assert state["timer"]["state"] == "running" and state["waiting"] is None
     grace_over(app, group)
     assert last_state(f)["timer"]["state"] == "running"  # not paused again for the same absence
-    assert f.emit("session:go_on", control=control(f))["error"] == "nobody_away"
+    assert f.emit("waiting:end", control=control(f))["error"] == "nobody_away"
 
     come_back(cb)
     cb.io.disconnect()

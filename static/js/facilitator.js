@@ -142,9 +142,17 @@ export function quickBar(ctx) {
       index > 0 ? btn("step-prev", "ui.fac.steps_prev", () => control("step:go", { to: "prev" })) : null,
       last
         ? btn("end-quick", "ui.fac.end_button", () => endSession(ctx), "button primary")
-        : btn("step-next", "ui.fac.steps_next", () => control("step:go", { to: "next" }), "button primary"),
+        : btn("step-next", "ui.fac.steps_next", () => nextStep(ctx), "button primary"),
     ),
   );
+}
+
+// The server may ask first (too few ready, nothing marked yet): its question in a dialog, once.
+async function nextStep(ctx) {
+  const ack = await ctx.control("step:go", { to: "next" });
+  if (ack.error?.startsWith("confirm_") && (await ctx.confirm(ack.message, t("ui.fac.steps_next_anyway")))) {
+    ctx.control("step:go", { to: "next", confirm: true });
+  }
 }
 
 function minutesOf(seconds) {
@@ -226,7 +234,7 @@ function revealCard(ctx) {
     state.sealed == null
       ? h("p", { class: "hint", text: t("ui.fac.revealed") })
       : [
-          h("p", { class: "hint", text: t("ui.fac.reveal_count", { n: state.sealed }) }),
+          h("p", { class: "hint", text: t(state.sealed === 1 ? "ui.fac.reveal_count_one" : "ui.fac.reveal_count", { n: state.sealed }) }),
           h("button", { type: "button", class: "button primary", "aria-disabled": waiting(ctx), "data-key": "reveal", text: t("ui.fac.reveal_button"), on: { click: () => control("step:reveal") } }),
         ],
   );
@@ -309,7 +317,7 @@ export function signalNote(ctx) {
 
 // Shown with "waiting for ...": stop waiting, the timer runs on.
 export function goOnButton(ctx) {
-  return h("button", { type: "button", class: "button primary", "aria-disabled": waiting(ctx), "data-key": "go-on", text: t("ui.fac.go_on"), on: { click: () => ctx.control("session:go_on") } });
+  return h("button", { type: "button", class: "button primary", "aria-disabled": waiting(ctx), "data-key": "go-on", text: t("ui.fac.go_on"), on: { click: () => ctx.control("waiting:end") } });
 }
 
 // Whoever took over from an away facilitator hands the lead back with one click.
