@@ -306,6 +306,7 @@ def back_again(orm, session: Session, person_id: str, now: float) -> None:
 
 
 def resume_after_absence(session: Session, now: float) -> None:
+    """End a pause for absence: a timer still paused runs on (one resumed or reset by hand is left)."""
     if session.timer_state == "paused":
         store_timer(session, timer_of(session).resume(now))
         session.control += 1
