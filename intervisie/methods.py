@@ -163,6 +163,7 @@ class Method:
             "goals": list(self.fits.goals) if self.fits else [],
             "experience": list(self.fits.experience) if self.fits else [],
             "when": self.fits.when[lang] if self.fits else "",
+            "checkin": any("checkin" in s.contribute for s in self.steps),  # check-in cards can be added
             "steps": [
                 {
                     "id": s.id,

@@ -34,6 +34,9 @@ MAX_FILE_NAME = 100
 MAX_STEP_NAME = 60
 MAX_METHOD_NAME = 80
 PLAN_FIELDS = {"step", "name", "minutes"}
+# The deck of check-in cards (methods/decks/inchecken.yaml): one card each, answered as the check-in.
+CHECKIN_DECK = "inchecken"
+CHECKIN_CARDS = {"type": "cards", "hand": 1, "kind": "checkin"}
 
 
 def _step_plan(entry, raw: dict) -> dict:
@@ -90,6 +93,25 @@ def tailor(method: Method, plan) -> Method:
             if (order.index(other) < place) != (position[other] < position[step.id]):
                 raise RuleViolation("step_fixed", step=dict(step.names))
     return parse_method({**document, "steps": chosen}, method.source)
+
+
+def with_checkin_cards(method: Method) -> Method:
+    """The method with check-in cards: every step that takes check-ins deals each person one card from
+    ``CHECKIN_DECK``, to answer as their check-in (or write one of their own).
+
+    Raises RuleViolation ``checkin_cards_unavailable`` for a method without a
+    check-in step, or one that deals cards from its own deck already.
+    """
+    document = method_to_document(method)
+    steps = [
+        {**raw, "rules": [*raw["rules"], CHECKIN_CARDS]}
+        if any(entry["kind"] == "checkin" for entry in raw["contribute"])
+        else raw
+        for raw in document["steps"]
+    ]
+    if method.deck is not None or steps == document["steps"]:
+        raise RuleViolation("checkin_cards_unavailable")
+    return parse_method({**document, "deck": CHECKIN_DECK, "steps": steps}, method.source)
 
 
 def _identifier(name: str) -> str:

@@ -185,7 +185,9 @@ def start():
     return _render(
         "start.html",
         methods=[m.summary(lang) for m in service.methods().values()],
-        decks=service.deck_summaries(lang),
+        # The check-in cards are offered on their own (tailoring.with_checkin_cards), not as question cards.
+        decks=[d for d in service.deck_summaries(lang) if d["id"] != tailoring.CHECKIN_DECK],
+        checkin_deck=tailoring.CHECKIN_DECK in service.decks(),
         goals=GOALS,
         experience=EXPERIENCE,
     )

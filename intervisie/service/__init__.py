@@ -52,7 +52,7 @@ from .steps import (
     show_on_screen,
     start,
 )
-from .views import deck_of, deck_summaries, sealed_step, snapshot, state_view
+from .views import deck_of, deck_summaries, decks, sealed_step, snapshot, state_view
 from .writing import check_writing
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "deal",
     "deck_of",
     "deck_summaries",
+    "decks",
     "digest",
     "disconnect",
     "draw",

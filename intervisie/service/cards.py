@@ -147,7 +147,9 @@ def _card_action(sid: str, payload: dict, now: float, change, *, facilitator_onl
 
 
 def play(sid: str, payload: dict, now: float) -> Outcome:
-    """A player plays a card from their own hand: it becomes their question, and their hand is topped up."""
+    """A player plays a card from their own hand: it becomes their question (as it stands, or in their
+    own words ``text``), or, for a card of another kind (a check-in card), their answer ``text``; the
+    hand is topped up."""
     client_id = client_id_of(payload)
     card_id = payload.get("card_id")
     if not isinstance(card_id, str) or not 0 < len(card_id) <= 64:
@@ -163,6 +165,8 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
             return Outcome(ack={**resent, "cards": cards.view(session.cards, person.id)})
         deck, state = _deck_and_state(session)
         step, rule = _card_step(session)
+        if own_text is None and rule.kind != "question":
+            raise RuleViolation("empty")  # a check-in card is answered, not played as it stands
         card = deck.card(card_id)
         lang = person.lang if person.lang in deck.names else "nl"
         text = own_text or (card.text[lang] if card else "")

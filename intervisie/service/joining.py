@@ -12,7 +12,7 @@ from .. import i18n, tailoring
 from .. import session as rules
 from ..db import db
 from ..decks import deck_to_data
-from ..methods import Method, method_to_data
+from ..methods import Method, check_deck, method_to_data
 from ..models import Connection, Participant, Session
 from ..session import RuleViolation
 from . import cards
@@ -41,7 +41,8 @@ from .views import decks, snapshot, state_emit, waited_for
 
 def chosen_method(payload: dict) -> Method:
     """The method a new session runs: an installed one (``method_id``) or the group's own file
-    (``method_file``, see ``tailoring.read_own_method``), tailored by ``plan`` when one is given."""
+    (``method_file``, see ``tailoring.read_own_method``), tailored by ``plan`` when one is given, with
+    check-in cards when ``checkin_cards`` is true."""
     if payload.get("method_file") is not None:
         method = tailoring.read_own_method(payload["method_file"], decks())
     else:
@@ -51,6 +52,12 @@ def chosen_method(payload: dict) -> Method:
         method = methods()[method_id]
     if payload.get("plan") is not None:
         method = tailoring.tailor(method, payload["plan"])
+    checkin_cards = payload.get("checkin_cards", False)
+    if not isinstance(checkin_cards, bool):
+        raise RuleViolation("bad_request")
+    if checkin_cards:
+        method = tailoring.with_checkin_cards(method)
+        check_deck(method, decks())
     return method
 
 

@@ -72,8 +72,14 @@ function plan() {
   return form.querySelector(`fieldset.steps[data-method="${CSS.escape(chosen())}"]`);
 }
 
+function chosenOption() {
+  return form.querySelector(`[name=method][value="${CSS.escape(chosen())}"]`)?.closest(".method-option");
+}
+
 function showSteps() {
   for (const set of form.querySelectorAll("fieldset.steps")) set.hidden = set.dataset.method !== chosen();
+  const checkin = $("#checkin-cards-field");
+  if (checkin) checkin.hidden = !chosenOption()?.hasAttribute("data-checkin");
   const decks = $("#decks");
   if (decks) {
     decks.hidden = !methodDeck();
@@ -142,6 +148,7 @@ function updateMoves(set) {
   }
 }
 for (const set of form.querySelectorAll("fieldset.steps")) updateMoves(set);
+showSteps();
 
 form.addEventListener("click", (event) => {
   const button = event.target.closest("[data-move]");
@@ -316,6 +323,7 @@ form.addEventListener("submit", async (event) => {
         name,
         title: form.elements.title.value.trim(),
         auto_start_timer: form.elements.auto_start_timer.checked,
+        checkin_cards: Boolean($("#checkin-cards-field:not([hidden]) input")?.checked),
         confidentiality: form.elements.confidentiality.checked,
         follow_up_record: followUpRecord ?? undefined,
         ...(methodDeck() && $("#decks") ? { deck_id: form.elements.deck.value } : {}),
