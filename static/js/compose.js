@@ -36,7 +36,9 @@ export function composeModel(state, me, mine) {
     if (used >= cap.count) full.push(...(cap.kind ? [cap.kind] : kinds));
   }
   const sent = mine.filter((c) => full.includes(c.kind)).map((c) => [c.text, !!c.pending]);
-  return { mode: "write", step: state.session.step_index, kinds, waitingFor, myTurn, full: [...new Set(full)].sort(), sent };
+  // Answers are written under their question (render.js), not here: this area only says how.
+  const written = kinds.filter((k) => k !== "answer");
+  return { mode: "write", step: state.session.step_index, kinds: written, answers: written.length < kinds.length, waitingFor, myTurn, full: [...new Set(full)].sort(), sent };
 }
 
 function field(kind, name, labelKey, { multiline = false, hintKey = null } = {}) {
@@ -97,12 +99,8 @@ function form(kind, model, onSubmit, check) {
       if (!Object.keys(details).length) details = null;
     }
     // Empty the form first: sending may rebuild the area, which keeps whatever is still typed.
-    const area = el.closest("[data-region]");
     el.reset();
-    onSubmit(kind, text, details, status);
-    const field = area?.querySelector(`#f-${kind}-text`);
-    if (field && !field.closest("fieldset").disabled) field.focus();
-    else document.getElementById("feed-title")?.focus(); // nothing more to write here: see the result
+    onSubmit(kind, text, details, status); // focus moves to the sent note
   };
   el.addEventListener("submit", submit);
   // Ctrl/Cmd+Enter sends, plain Enter makes a new line.
@@ -192,6 +190,7 @@ export function renderCompose(region, model, onSubmit, signature, returned = nul
     nodes.push(h("h2", { class: "section-title", id: "compose-title", text: t("ui.compose.title") }), ...back);
     if (model.waitingFor) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.wait", { name: model.waitingFor }) }));
     if (model.myTurn) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.yours") }));
+    if (model.answers) nodes.push(h("p", { class: "answer-how", text: t("ui.answer.how") }));
     // Reached the step's limit: what they sent, and what comes next.
     if (model.sent.length) nodes.push(h("div", { class: "sent" }, model.sent.map(([text, p]) => [h("p", { class: "c-text", text }), h("b", { text: t(p ? "ui.contribution.sending" : "ui.compose.sent") })]), h("p", { text: t("ui.compose.next") })));
     for (const kind of model.kinds) if (!model.full.includes(kind)) nodes.push(form(kind, model, onSubmit, check));

@@ -1,5 +1,5 @@
 // Building blocks shared by the participant, facilitator and screen views.
-import { h } from "./dom.js";
+import { h, keyed, swap } from "./dom.js";
 import { pick, t } from "./i18n.js";
 
 export const LISTEN_RULES = ["case_bringer_listens", "case_bringer_turned_away"];
@@ -135,7 +135,97 @@ function actionDetails(details) {
   );
 }
 
-// One contribution. ctx: {state, me, onMark, onHide, showKind, quadrant}; quadrant(c) labels a played card.
+// Answers under their question: question id -> its answers, oldest first (every question has an entry).
+export function threads(contributions) {
+  const map = new Map(contributions.filter((c) => c.kind === "question").map((c) => [c.id, []]));
+  for (const c of [...contributions].sort(byTime)) if (c.reply_to && map.has(c.reply_to)) map.get(c.reply_to).push(c);
+  return map;
+}
+
+// A question waits for answers when its step lets the case bringer answer (as session.answerable).
+function answerable(state, c) {
+  return c.kind === "question" && "answer" in (state.method.steps[c.step_index]?.contribute || {});
+}
+
+// Whether this person may answer now: the current step lets their role answer, and they are not listening.
+function mayAnswer(state, me) {
+  const step = currentStep(state);
+  const listens = step.rules.some((r) => LISTEN_RULES.includes(r.type));
+  return state.session.status === "running" && !!step.contribute.answer?.includes(me?.role) && !(listens && me.role === "case_bringer");
+}
+
+const answering = new Map(); // question id -> the answer being typed under it (kept across renders)
+
+// The answer box under a question; ctx.onAnswer(question, text) sends it, ctx.refresh() redraws.
+function answerForm(c, ctx) {
+  const id = `answer-${c.id}`;
+  const field = h("textarea", { id, rows: 2, maxlength: 2000, "data-key": id, "aria-describedby": `q-${c.id}`, value: answering.get(c.id) });
+  field.addEventListener("input", () => answering.set(c.id, field.value));
+  const status = h("p", { class: "form-status", role: "status" });
+  const close = () => {
+    answering.delete(c.id);
+    ctx.refresh();
+    document.querySelector(`[data-key="answer:${c.id}"]`)?.focus();
+  };
+  const form = h(
+    "form",
+    { class: "answer-form", novalidate: true },
+    h("div", { class: "field" }, h("label", { for: id, text: t("ui.input.answer") }), field),
+    h(
+      "div",
+      { class: "form-row" },
+      h("button", { type: "submit", class: "button primary", "data-key": `${id}-send`, text: t("ui.answer.send") }),
+      h("button", { type: "button", class: "button", "data-key": `${id}-cancel`, text: t("ui.answer.cancel"), on: { click: close } }),
+      status,
+    ),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = field.value.trim();
+    if (!text) {
+      status.textContent = t("ui.compose.empty");
+      field.focus();
+      return;
+    }
+    answering.delete(c.id);
+    ctx.onAnswer(c, text);
+  });
+  return form;
+}
+
+// A question's answers, its 'not answered yet' note, and (for who may answer now) the way to answer it.
+function answerParts(c, ctx) {
+  const { state, me } = ctx;
+  const replies = c.kind === "question" ? ctx.answers?.get(c.id) : null;
+  if (!replies) return { note: null, parts: null };
+  const ended = state.session.status === "ended";
+  const note = !replies.length && answerable(state, c) ? h("span", { class: "unanswered", text: t(ended ? "ui.answer.unanswered_final" : "ui.answer.unanswered") }) : null;
+  let answer = null;
+  if (ctx.onAnswer && !c.pending && !c.hidden && mayAnswer(state, me)) {
+    answer = answering.has(c.id)
+      ? answerForm(c, ctx)
+      : h("button", {
+          type: "button",
+          class: "button answer-button",
+          "data-key": `answer:${c.id}`,
+          text: t("ui.answer.button"),
+          on: {
+            click: () => {
+              answering.set(c.id, "");
+              ctx.refresh();
+              document.getElementById(`answer-${c.id}`)?.focus();
+            },
+          },
+        });
+  }
+  const list = replies.length
+    ? h("ol", { class: "answers", "aria-label": t("ui.answer.list") }, replies.map((a) => contributionItem(a, { ...ctx, showKind: true })))
+    : null;
+  return { note, parts: [list, answer] };
+}
+
+// One contribution. ctx: {state, me, onMark, onHide, showKind, quadrant, answers, onAnswer, refresh};
+// quadrant(c) labels a played card; answers (see threads) puts answers under their question.
 export function contributionItem(c, ctx) {
   const { state, me } = ctx;
   const mine = me && c.author_id === me.id;
@@ -159,6 +249,7 @@ export function contributionItem(c, ctx) {
       }
     }
   }
+  const thread = answerParts(c, ctx);
   const meta = [
     ctx.showKind ? h("span", { class: `kind kind-${c.kind}`, text: t(`ui.kind.${c.kind}`) }) : null,
     ctx.quadrant && c.details?.quadrant ? ctx.quadrant(c) : null,
@@ -168,14 +259,16 @@ export function contributionItem(c, ctx) {
     c.kind === "note" ? h("span", { class: "hidden-note", text: t("ui.note.private") }) : null,
     !mine && c.flag ? h("span", { class: "flag-note", text: t(c.flag === "advice_question" ? "ui.fac.flag_advice" : "ui.fac.flag_closed") }) : null,
     c.pending ? h("span", { class: "pending-note", text: t(c.offline ? "ui.contribution.waiting" : "ui.contribution.sending") }) : null,
+    thread.note,
   ];
   return h(
     "li",
     {
       class: `contribution kind-${c.kind}${mine ? " mine" : ""}${c.hidden ? " is-hidden" : ""}${c.pending ? " is-pending" : ""}`,
       "data-id": c.client_id || c.id,
+      tabindex: mine ? "-1" : null, // focus lands here once it is sent
     },
-    h("p", { class: "c-text", text: c.text }),
+    h("p", { class: "c-text", id: c.kind === "question" ? `q-${c.id}` : null, text: c.text }),
     actionDetails(c.details),
     h("p", { class: "c-meta" }, meta),
     mine && c.flag ? h("p", { class: "nudge", text: t(`ui.nudge.${c.flag}`) }) : null,
@@ -202,6 +295,7 @@ export function contributionItem(c, ctx) {
           on: { click: () => ctx.onHide(c, !c.hidden) },
         })
       : null,
+    thread.parts,
   );
 }
 
@@ -209,11 +303,14 @@ export function byTime(a, b) {
   return (a.created_at_ms ?? Infinity) - (b.created_at_ms ?? Infinity);
 }
 
+// A list of contributions; an answer whose question is known (ctx.answers, else these items) goes under it.
 export function feed(items, ctx, emptyKey = "ui.feed.empty") {
-  if (!items.length) return h("p", { class: "empty", text: t(emptyKey) });
-  const kinds = new Set(items.map((c) => c.kind));
-  const itemCtx = { ...ctx, showKind: ctx.showKind ?? kinds.size > 1 };
-  return h("ol", { class: "feed" }, items.map((c) => contributionItem(c, itemCtx)));
+  const answers = ctx.answers || threads(items);
+  const top = items.filter((c) => !(c.reply_to && answers.has(c.reply_to)));
+  if (!top.length) return h("p", { class: "empty", text: t(emptyKey) });
+  const kinds = new Set(top.map((c) => c.kind));
+  const itemCtx = { ...ctx, answers, showKind: ctx.showKind ?? kinds.size > 1 };
+  return h("ol", { class: "feed" }, top.map((c) => contributionItem(c, itemCtx)));
 }
 
 // Earlier steps, folded unless they have marks to give now or, at the end, takeaways and actions.
@@ -242,10 +339,24 @@ export function history(state, contributions, ctx, { all = false } = {}) {
           h("span", { text: `${index + 1}. ${pick(step.names)}` }),
           h("span", { class: "count", text: t(items.length === 1 ? "ui.history.count_one" : "ui.history.count", { n: items.length }) }),
         ),
-        feed(items, ctx, "ui.feed.none"),
+        h("div", { class: "history-feed" }, feed(items, ctx, "ui.feed.none")),
       );
     }),
   ];
+}
+
+// The history updated in place: each fold keeps its node and open state, its list is a keyed diff.
+export function renderHistory(region, state, contributions, ctx, options) {
+  const nodes = history(state, contributions, ctx, options);
+  const folds = nodes ? nodes[1] : [];
+  const old = [...region.querySelectorAll(":scope > details.history-step")];
+  const same =
+    nodes && region.firstChild?.textContent === nodes[0].textContent && old.length === folds.length && old.every((d, i) => d.firstChild.dataset.key === folds[i].firstChild.dataset.key);
+  if (!same) return swap(region, nodes);
+  old.forEach((fold, i) => {
+    fold.firstChild.replaceChildren(...folds[i].firstChild.childNodes);
+    keyed(fold.querySelector(":scope > .history-feed"), folds[i].querySelector(".history-feed").firstChild);
+  });
 }
 
 // How long ago (m:ss, or h:mm:ss) an epoch-ms moment was; kept current by tickSince.
