@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from . import coach
-from .methods import Method, Step, scale_of
+from .methods import NOTE_KIND, Method, Step, scale_of
 
 # No 0/O, 1/I/l: a code read off a projector must not be ambiguous.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -232,6 +232,16 @@ def check_contribution(
     require_status(status, "running")
     if not isinstance(kind, str):
         raise RuleViolation("bad_request")
+    if step.rule("stillness"):
+        raise RuleViolation("stillness")
+    turned_away = who.role == "case_bringer" and step.rule("case_bringer_turned_away") is not None
+    if kind == NOTE_KIND:
+        # Notes are the turned-away case bringer's alone; nobody else writes them, nor anywhere else.
+        if not turned_away:
+            raise RuleViolation("wrong_step")
+        return None
+    if turned_away:
+        raise RuleViolation("turned_away")
     if who.role == "case_bringer" and step.rule("case_bringer_listens"):
         raise RuleViolation("case_bringer_listens")
     if kind not in step.contribute:
@@ -329,6 +339,11 @@ def check_reply(kind: str, reply_to, target_kind: str | None) -> None:
         raise RuleViolation("not_a_question")
 
 
+def own_only(kind: str, sealed: bool) -> bool:
+    """Whether only the author may read a contribution: a note, or writing not yet revealed together."""
+    return kind == NOTE_KIND or sealed
+
+
 def visible_to(
     *,
     hidden: bool,
@@ -338,13 +353,19 @@ def visible_to(
     current_step: int,
     viewer_id: str | None,
     viewer_role: str,
+    kind: str = "",
+    sealed: bool = False,
 ) -> bool:
     """Whether a viewer may receive a contribution at all.
 
-    Hidden contributions reach only the facilitator. In a 'write privately'
-    step, what people write reaches only its author and the facilitator until
-    the group moves on.
+    A note, and writing in a 'reveal together' step that ``sealed`` says is not
+    revealed yet, reach only the author: not even the facilitator. Hidden
+    contributions reach only the facilitator. In a 'write privately' step,
+    what people write reaches only its author and the facilitator until the
+    group moves on.
     """
+    if own_only(kind, sealed):
+        return viewer_id is not None and viewer_id == author_id
     if viewer_role == "facilitator":
         return True
     if hidden:
@@ -352,6 +373,26 @@ def visible_to(
     if private_step and contribution_step == current_step:
         return viewer_id is not None and viewer_id == author_id
     return True
+
+
+def loop_target(method: Method, current: int, role: str) -> int:
+    """Where the current step's ``loop_back`` rule leads, if ``role`` may choose it; the step's index."""
+    rule = method.steps[current].rule("loop_back")
+    if rule is None:
+        raise RuleViolation("wrong_step")
+    if role not in rule.by:
+        raise RuleViolation("forbidden_role")
+    return method.step_index(rule.to)
+
+
+def opens_running(step: Step, auto_start_timer: bool) -> bool:
+    """Whether a step's timer runs from the moment it opens: a stillness always does."""
+    return auto_start_timer or step.rule("stillness") is not None
+
+
+def moves_on_by_itself(step: Step, auto_advance: bool) -> bool:
+    """Whether time's up opens the next step: a stillness ends by itself."""
+    return auto_advance or step.rule("stillness") is not None
 
 
 # --- presence ----------------------------------------------------------------------------

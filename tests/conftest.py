@@ -27,6 +27,8 @@ CONTROLS = {
     "step:go",
     "timer:control",
     "turn:next",
+    "step:reveal",
+    "step:loop",
     "cards:deal",
     "cards:reshuffle",
     "cards:focus",

@@ -218,6 +218,8 @@ def socratic(app, client):
 def test_private_writing_is_revealed_together_by_the_facilitator(socratic):
     f, cb, (p1, p2, p3) = socratic.facilitator, socratic.case_bringer, socratic.participants
     first = p1.add("question", "Wat wil je zelf?")["contribution"]
+    # Everyone learns that one more entry waits, not what it says.
+    assert [m["args"][0]["sealed"] for m in p3.received("session:state")] == [1]
     second = p2.add("question", "Wie merkt het als het lukt?")["contribution"]
     # Only the author has their own; the facilitator neither, though they see how many wait.
     assert first["id"] in contribution_ids(p1)
@@ -268,6 +270,8 @@ def test_the_case_bringer_takes_the_group_back_to_the_questions(five_step):
     assert p.emit("step:loop", control=p.current_control())["error"] == "forbidden_role"
     assert f.emit("step:loop")["error"] == "forbidden_role"
     assert cb.emit("step:loop", control=cb.current_control() - 1)["error"] == "stale"
+    rule = cb.snapshot["method"]["steps"][2]["rules"][-1]
+    assert rule == {"type": "loop_back", "to": "verkennen", "by": ["case_bringer"]}  # what the client shows
     state = cb.ok("step:loop")["state"]
     assert state["session"]["step_index"] == 1
     assert all(m["args"][0]["session"]["step_index"] == 1 for m in p.received("session:state"))
@@ -303,6 +307,13 @@ def test_a_stillness_runs_by_itself_and_ends_by_itself(app, clinic):
 def test_each_coach_mirrors_in_turn_and_the_turn_passes_on_when_their_minute_is_up(app, clinic):
     f, coaches = clinic.facilitator, clinic.participants
     clinic.go(3)
+    rule = f.snapshot["method"]["steps"][3]["rules"][1]
+    assert rule == {
+        "type": "turn_order",
+        "seconds_per_speaker": 60,
+        "roles": ["facilitator", "participant"],
+        "auto_pass": True,
+    }
     turn = f.ok("turn:next")["state"]
     speakers = turn["turn"]["order"]
     assert f.id in speakers and clinic.case_bringer.id not in speakers

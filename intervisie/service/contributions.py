@@ -24,7 +24,16 @@ from .base import (
     seat,
     touch,
 )
-from .views import changes_balance, contribution_view, deliver, published, state_emit, view_one, visible
+from .views import (
+    changes_balance,
+    contribution_view,
+    deliver,
+    published,
+    sealed_step,
+    state_emit,
+    view_one,
+    visible,
+)
 
 
 def client_id_of(payload: dict) -> str:
@@ -186,6 +195,12 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
                 **behalf,
             )
             contribution.reply_to = reply_to
+            # Writing to be revealed together: the state says how many entries wait, so it changes too.
+            sealed = sealed_step(session, contribution.step_index)
+            if sealed:
+                orm.execute(
+                    update(Session).where(Session.id == session.id).values(version=Session.version + 1)
+                )
             stored(orm, session, contribution, now)
         except (RuleViolation, IntegrityError) as refused:
             orm.rollback()
@@ -196,9 +211,10 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
                 raise RuleViolation("bad_request") from None
             raise
         view = contribution_view(contribution, {p.id: p.name for p in session.participants}, [], full=True)
-        return Outcome(
-            ack={"contribution": view}, emits=deliver(orm, session, contribution, view, sids=session.sids())
-        )
+        emits = deliver(orm, session, contribution, view, sids=session.sids())
+        if sealed:
+            emits.append(state_emit(orm, orm.get(Session, session.id), now))
+        return Outcome(ack={"contribution": view}, emits=emits)
 
 
 # A contribution marks its session as active (for the idle purge, counted in days) at most this often.

@@ -163,12 +163,14 @@ def method_view(method: Method, overrides: dict) -> dict:
 
 def _rule_view(rule) -> dict:
     view = {"type": rule.type}
-    for name in ("kind", "count", "seconds_per_speaker", "hand"):
+    for name in ("kind", "count", "seconds_per_speaker", "hand", "to"):
         if getattr(rule, name) is not None:
             view[name] = getattr(rule, name)
     for name in ("values", "by", "roles"):
         if getattr(rule, name):
             view[name] = list(getattr(rule, name))
+    if rule.auto_pass:
+        view["auto_pass"] = True
     return view
 
 
