@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from intervisie import events, service
 from intervisie.db import db
-from intervisie.export import build_record
+from intervisie.export import build_record, to_markdown
 from intervisie.extensions import socketio
 from intervisie.models import Connection, Session
 from tests.conftest import Group, Person
@@ -276,6 +276,7 @@ def test_the_facilitator_adds_for_someone_without_a_device(app, client, running)
     entries = [c for step in record["steps"] for c in step["contributions"]]
     joke = next(c for c in entries if c["text"] == "Wat maakt het lastig?")
     assert joke["author"] == "Joke" and joke["entered_by"] == "Fien"
+    assert "Vraag (Joke, ingevoerd door Fien): Wat maakt het lastig?" in to_markdown(record).decode()
 
 
 def test_on_behalf_counts_the_named_persons_cap(app, client):
