@@ -148,6 +148,25 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def next_step_anyway(page) -> None:
+    """The facilitator moves on before half the group is done: 'next step', then yes to the question it asks."""
+    from playwright.sync_api import expect
+
+    before = page.locator("#app").get_attribute("data-control")
+    page.click("[data-key=step-next]")
+    page.click("#confirm-ok")
+    expect(page.locator("#app")).not_to_have_attribute("data-control", before or "")
+
+
+def everyone_ready(facilitator, people) -> None:
+    """Each of ``people`` says they are done with the step; the facilitator sees that all are."""
+    from playwright.sync_api import expect
+
+    for page in people:
+        page.click("[data-key=ready]")
+    expect(facilitator.locator(".all-ready")).to_be_visible()
+
+
 def join(page, base: str, code: str, name: str) -> None:
     """Join a session by its page and a name, as a participant does."""
     from playwright.sync_api import expect

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.support import ROOT
 
-from .conftest import Wire, join, screenshot
+from .conftest import Wire, everyone_ready, join, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -158,6 +158,7 @@ def test_a_double_click_moves_one_step_and_an_old_tab_is_told(server, pages):
     expect(bram.locator(".step-name")).to_have_text("Inchecken")
 
     # A double click on "next step" in step 1 sends once: the group is in step 2, not 3.
+    everyone_ready(fien, [ayla, bram])  # so 'next step' asks nothing first
     fien.dblclick("[data-key=step-next]")
     expect(bram.locator(".step-name")).to_have_text("De casus")
     fien.wait_for_timeout(500)  # time for a second step to arrive, were one sent
@@ -173,6 +174,7 @@ def test_a_double_click_moves_one_step_and_an_old_tab_is_told(server, pages):
     second.goto(f"{server.url}/s/{created['code']}/facilitator")
     expect(second.locator(".step-name")).to_have_text("De casus")
     wire.hold()
+    everyone_ready(fien, [ayla, bram])
     fien.click("[data-key=step-next]")
     expect(bram.locator(".step-name")).to_have_text("Verhelderende vragen")
     expect(second.locator(".step-name")).to_have_text("De casus")

@@ -7,7 +7,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, join, screenshot
+from .conftest import ARTIFACTS, join, next_step_anyway, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +36,8 @@ def running_session(server, pages, **open_args):
     fien.select_option("#case-bringer", label="Ayla")
     expect(fien.locator("[data-key=start]")).to_be_enabled()
     fien.click("[data-key=start]")
-    fien.click("[data-key=step-next]")
-    fien.click("[data-key=step-next]")
+    next_step_anyway(fien)
+    next_step_anyway(fien)
     expect(bram.locator(".step-name")).to_have_text("Verhelderende vragen")
     fien.click("[data-key=timer-start]")
     bram.fill("#f-question-text", "Heb je het al gezegd?")
@@ -154,12 +154,12 @@ def test_long_words_wrap_on_a_320_px_phone(server, pages):
     fien.select_option("#case-bringer", label=LONG["person"])
     fien.click("[data-key=start]")
     expect(bram.locator(".step-name")).to_have_text("Inchecken")
-    fien.click("[data-key=step-next]")
+    next_step_anyway(fien)
     expect(ayla.locator("#f-case-text")).to_be_visible()
     ayla.fill("#f-case-text", f"Het gaat over {LONG['title']} en hun overdracht.")
     ayla.click("[data-key=send-case]")
     expect(screen.locator(".contribution")).to_have_count(1)
-    fien.click("[data-key=step-next]")
+    next_step_anyway(fien)
     expect(bram.locator("#f-question-text")).to_be_visible()
     bram.fill("#f-question-text", f"Wat betekent {LONG['facilitator']} voor jou?")
     bram.click("[data-key=send-question]")
@@ -194,7 +194,7 @@ def test_long_words_wrap_in_a_card_session_on_a_320_px_phone(server, pages):
     fien.select_option("#case-bringer", label="Ayla")
     fien.click("[data-key=start]")
     for _ in range(3):
-        fien.click("[data-key=step-next]")
+        next_step_anyway(fien)
     expect(bram.locator(".hand .play-card")).to_have_count(3)
     bram.locator(".hand .play-card").first.get_by_role("button", name="In eigen woorden").click()
     bram.locator(".own-form textarea").fill(f"Wat vraagt {LONG['title']} van jou?")
@@ -203,7 +203,7 @@ def test_long_words_wrap_in_a_card_session_on_a_320_px_phone(server, pages):
     fien.click("[data-key=cards-more]")
     fien.click("[data-key=balance-side]")
     assert_fits({"facilitator": fien, "player": bram, "case-bringer": ayla, "screen": screen}, 320, "cards")
-    fien.click("[data-key=step-next]")
+    next_step_anyway(fien)
     expect(bram.locator(".cards-region .balance")).to_be_visible()
     bram.select_option(".cards-region .balance select", label=f"{LONG['person']} (jij)")
     assert_fits({"facilitator": fien, "player": bram, "screen": screen}, 320, "balance")

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import join, screenshot
+from .conftest import join, next_step_anyway, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def seconds_left(page) -> int:
 
 
 def next_step(facilitator, everyone, index: int) -> None:
-    facilitator.click("[data-key=step-next]")
+    next_step_anyway(facilitator)
     for page in everyone:
         expect(page.locator(".step-name")).to_have_text(STEP_NAMES[index])
 
@@ -143,7 +143,11 @@ def test_a_whole_session(server, pages):
     expect(
         chen.locator(".contribution", has_text="Wat gebeurt er").locator(".chip.mark-warm")
     ).to_be_visible()
-    write(ayla, "answer", "Ik word er onrustig van.")
+    # Ayla answers from the question itself; the answer stands under it.
+    asked = ayla.locator("[data-region=feed] > ol > .contribution", has_text="Wat gebeurt er")
+    asked.get_by_role("button", name="Beantwoorden").click()
+    asked.get_by_label("Jouw antwoord of aanvulling").fill("Ik word er onrustig van.")
+    asked.get_by_role("button", name="Antwoord versturen").click()
     write(daan, "question", "Hoe reageren de anderen in het team?")
     for page in [fien, *group]:
         expect(feed(page)).to_have_count(4)
