@@ -6,7 +6,7 @@ import json
 import re
 
 from intervisie import coach, privacy
-from intervisie.methods import KINDS, MARK_VALUES, RULE_TYPES
+from intervisie.methods import KINDS, MARK_VALUES, NOTE_KIND, RULE_TYPES
 from tests.support import ROOT
 
 CATALOGUES = {
@@ -15,9 +15,9 @@ CATALOGUES = {
 SOURCES = [*sorted((ROOT / "static/js").glob("*.js")), *sorted((ROOT / "templates").glob("*.html"))]
 # Keys built at run time from a prefix and a value the method or the state supplies.
 DYNAMIC = {
-    "ui.kind.": KINDS,
-    "ui.kinds.": KINDS,
-    "ui.input.": KINDS,
+    "ui.kind.": (*KINDS, NOTE_KIND),
+    "ui.kinds.": (*KINDS, NOTE_KIND),
+    "ui.input.": (*KINDS, NOTE_KIND),
     "ui.mark.": MARK_VALUES,
     "ui.role.": ("facilitator", "case_bringer", "participant"),
     "ui.role_ref.": ("facilitator", "case_bringer", "participant"),
@@ -30,7 +30,14 @@ DYNAMIC = {
     "ui.nudge.": ("closed_question", "advice_question"),
     "ui.privacy.kind.": privacy.KINDS,
 }
-SIMPLE_RULES = ("case_bringer_listens", "case_bringer_turned_away", "open_questions", "write_privately")
+SIMPLE_RULES = (
+    "case_bringer_listens",
+    "case_bringer_turned_away",
+    "open_questions",
+    "write_privately",
+    "reveal_together",
+    "stillness",
+)
 
 
 def used_keys() -> set[str]:
