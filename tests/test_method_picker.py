@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -45,6 +46,9 @@ def test_the_start_page_lets_the_picker_filter_every_method(client):
     assert 'data-goals="understand solve" data-experience="beginner experienced"' in page
     assert 'data-low="3" data-high="8" data-minutes="80" data-checkin>' in page
     assert "Past als: je een lastige situatie eerst goed wilt begrijpen" in page
+    assert "Vink stappen uit om ze over te slaan" in page
+    shown = re.sub(r"<script.*?</script>", "", page, flags=re.DOTALL)
+    assert not re.search(r">\s*(ui|error)\.[a-z_.]+\s*<", shown)  # every text translated
     for goal in (
         "Een moment begrijpen",
         "Een probleem oplossen",

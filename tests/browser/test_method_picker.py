@@ -11,6 +11,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
+from .conftest import screenshot
 from .test_quality import serious
 
 pytestmark = pytest.mark.browser
@@ -44,6 +45,9 @@ def test_pick_and_tailor_a_method_in_dutch(server, pages, axe_script):
     page = pages.open(f"{server.url}/", bypass_csp=True)  # bypass_csp only so axe can be injected
     five = method_radio(page, "Online intervisie in vijf fasen")
     expect(five).to_be_checked()
+    expect(page.get_by_text(re.compile(r"^(ui|error)\.[a-z_.]+$"))).to_have_count(
+        0
+    )  # no text left untranslated
 
     # The picker narrows the list: a group that wants to feel and reflect does not see the default method.
     page.get_by_label("Wat willen jullie vandaag?").select_option(label="Voelen en reflecteren")
@@ -75,6 +79,7 @@ def test_pick_and_tailor_a_method_in_dutch(server, pages, axe_script):
     expect(plan.get_by_role("button", name="‘Verhelderende vragen’ eerder")).to_be_disabled()
     expect(plan.get_by_role("button", name="‘Inchecken’ later")).to_be_disabled()
     page.get_by_text("Eigen methode bewaren of openen").click()
+    screenshot(page, "start-tailoring-1280")
     assert not serious(page, axe_script)
 
     page.get_by_label("Jouw naam").fill("Fien")
@@ -138,3 +143,44 @@ def test_save_and_open_your_own_method_in_english(server, pages, tmp_path):
         "Takeaways and actions",
         "Close",
     ]
+
+
+def test_check_in_with_cards_in_english(server, pages):
+    fien = pages.open(f"{server.url}/", locale="en-GB")
+    method_radio(fien, "Five-phase online intervision").check()
+    fien.get_by_label("Check in with cards").check()
+    fien.get_by_label("Your name").fill("Fien")
+    fien.get_by_role("button", name="Create session").click()
+    fien.wait_for_url(re.compile(r"/s/[A-Z0-9]+/facilitator$"))
+    code = fien.locator("#app").get_attribute("data-code")
+    people = {}
+    for name in ("Ayla", "Bram"):
+        people[name] = page = pages.open(f"{server.url}/s/{code}", width=375, height=740, locale="en-GB")
+        page.get_by_label("Your name").fill(name)
+        page.get_by_label("I agree to these rules").check()
+        page.get_by_role("button", name="Join").click()
+        expect(page.locator("#stage")).to_be_visible()
+    fien.get_by_label("Who brings the case?").select_option(label="Ayla")
+    fien.get_by_role("button", name="Start the session").click()
+
+    # Bram draws a card at the check-in and answers it; the answer shows with the card's theme.
+    bram = people["Bram"]
+    expect(bram.get_by_role("heading", name="Your cards")).to_be_visible()
+    expect(bram.get_by_text("Your card for the check-in.")).to_be_visible()
+    card = bram.locator(".play-card")
+    expect(card).to_have_count(1)
+    expect(bram.get_by_role("group", name="Rather another question? Take a card from:")).to_be_visible()
+    theme = card.locator(".q-head").inner_text().strip()
+    card.get_by_role("button", name="Answer").click()
+    bram.get_by_role("button", name="Send my answer").click()
+    expect(bram.get_by_text("Write your answer first.")).to_be_visible()
+    bram.get_by_label("Your answer").fill("Plenty of energy after a quiet weekend.")
+    screenshot(bram, "checkin-card-375")
+    bram.get_by_role("button", name="Send my answer").click()
+    for page in (fien, people["Ayla"], bram):
+        entry = page.locator("[data-region=feed] .contribution").filter(has_text="Plenty of energy")
+        expect(entry).to_contain_text(theme)
+    # The case bringer holds no card and checks in in their own words, as everyone may.
+    ayla = people["Ayla"]
+    expect(ayla.locator(".play-card")).to_have_count(0)
+    expect(ayla.get_by_role("textbox").first).to_be_visible()
