@@ -1,6 +1,7 @@
 // Building blocks shared by the participant, facilitator and screen views.
 import { h, keyed, swap } from "./dom.js";
 import { pick, t } from "./i18n.js";
+import { clock } from "./timer.js";
 
 export const LISTEN_RULES = ["case_bringer_listens", "case_bringer_turned_away"];
 const SIMPLE_RULES = [...LISTEN_RULES, "open_questions", "write_privately", "reveal_together", "stillness"];
@@ -359,9 +360,9 @@ export function renderHistory(region, state, contributions, ctx, options) {
   });
 }
 
-// How long ago (m:ss, or h:mm:ss) an epoch-ms moment was; kept current by tickSince.
+// How long ago (m:ss, or h:mm:ss) a moment in the server's epoch ms was; kept current by tickSince.
 function since(ms) {
-  const s = Math.max(0, Math.floor((Date.now() - ms) / 1000));
+  const s = Math.max(0, Math.floor((clock.now() - ms) / 1000));
   const parts = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) => String(n).padStart(2, "0"));
   return s < 3600 ? `${Number(parts[1])}:${parts[2]}` : `${Number(parts[0])}:${parts[1]}:${parts[2]}`;
 }
