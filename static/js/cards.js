@@ -68,17 +68,23 @@ function cardRule(step) {
   return step?.rules.find((r) => r.type === "cards") || null;
 }
 
+// A card of another kind than a question (a check-in card) is answered by whoever holds it, not asked.
+function answering(step) {
+  return (cardRule(step)?.kind || "question") !== "question";
+}
+
 // Where the session stands: "play" in a card step, "reflect" in the step right after the last
 // one, "after" later on (and once ended), "none" before the cards or without them.
 function phase(state) {
   const status = state.session.status;
   if (status === "lobby") return "none";
   const steps = state.method.steps;
-  const cardSteps = steps.map((s, i) => (cardRule(s) ? i : -1)).filter((i) => i >= 0);
+  const i = state.session.step_index;
+  if (status !== "ended" && cardRule(steps[i])) return "play";
+  // Only questions asked from cards have a balance to look back on.
+  const cardSteps = steps.map((s, j) => (cardRule(s) && !answering(s) ? j : -1)).filter((j) => j >= 0);
   if (!cardSteps.length) return "none";
   if (status === "ended") return state.cards?.played.length ? "after" : "none";
-  const i = state.session.step_index;
-  if (cardSteps.includes(i)) return "play";
   if (i === cardSteps.at(-1) + 1) return "reflect";
   return i > cardSteps[0] ? "after" : "none";
 }
@@ -105,7 +111,7 @@ function turnFor(state, me) {
 
 // In a card step a player asks by playing a card (as it stands or reworded), not in a free field.
 export function composeModel(model, state, me) {
-  if (model.mode !== "write" || !isPlayer(state, me)) return model;
+  if (model.mode !== "write" || !isPlayer(state, me) || answering(currentStep(state))) return model;
   const kind = cardRule(currentStep(state)).kind || "question";
   const kinds = model.kinds.filter((k) => k !== kind);
   if (kinds.length === model.kinds.length) return model;
@@ -207,7 +213,7 @@ function handSection(ctx) {
     "section",
     { class: "card hand-card", "aria-labelledby": "hand-title" },
     h("h2", { class: "section-title", id: "hand-title", tabindex: "-1", text: t("ui.cards.hand_title") }),
-    h("p", { class: "hint", text: t("ui.cards.hand_lead") }),
+    h("p", { class: "hint", text: t(answering(currentStep(state)) ? "ui.cards.answer_lead" : "ui.cards.hand_lead") }),
     focus ? h("p", { class: "focus-note" }, dot(focus.colour), h("span", { text: t("ui.cards.focus_note", { name: pick(focus.names) }) })) : null,
     waitingFor ? h("p", { class: "turn-note", text: t("ui.turn.wait", { name: waitingFor }) }) : null,
     myTurn ? h("p", { class: "turn-note", text: t("ui.turn.yours") }) : null,
@@ -227,17 +233,18 @@ function playCard(ctx, card, waiting) {
   const textId = `card-${card.id}`;
   const busy = ui.sending.has(card.id);
   const editing = ui.editing === card.id;
+  const answer = answering(currentStep(ctx.state));
   return h(
     "li",
     { class: `play-card${editing ? " is-editing" : ""}`, "data-card": card.id, "data-quadrant": card.quadrant },
     h("p", { class: "q-head" }, band(q?.colour || "#4d5665"), h("span", { class: "visually-hidden", text: `${t("ui.cards.quadrant")} ` }), h("span", { text: q ? pick(q.names) : "" })),
     h("p", { class: "card-text", id: textId, text }),
     editing
-      ? ownForm(ctx, card, text, waiting || busy)
+      ? ownForm(ctx, card, answer ? "" : text, waiting || busy)
       : h(
           "div",
           { class: "card-actions" },
-          h("button", {
+          answer ? null : h("button", {
             type: "button",
             class: "button primary",
             disabled: waiting || busy,
@@ -251,7 +258,7 @@ function playCard(ctx, card, waiting) {
             class: "button",
             "aria-describedby": textId,
             "data-key": `own:${card.id}`,
-            text: t("ui.cards.own"),
+            text: t(answer ? "ui.cards.answer" : "ui.cards.own"),
             on: {
               click: () => {
                 ui.editing = card.id;
@@ -264,7 +271,7 @@ function playCard(ctx, card, waiting) {
   );
 }
 
-// Ask the card in your own words: the card's text to start from, kept while others act.
+// Ask the card in your own words (the card's text to start from) or answer it (`text` empty); kept while others act.
 function ownForm(ctx, card, text, blocked) {
   const id = `own-${card.id}`;
   const field = h("textarea", { id, rows: 3, maxlength: 2000, "data-key": `own-text:${card.id}` });
@@ -274,13 +281,13 @@ function ownForm(ctx, card, text, blocked) {
   const form = h(
     "form",
     { class: "own-form", novalidate: true },
-    h("label", { for: id, text: t("ui.cards.own_label") }),
+    h("label", { for: id, text: t(text ? "ui.cards.own_label" : "ui.cards.answer_label") }),
     field,
-    nudgeBox(field, "question", ctx.check, text),
+    text ? nudgeBox(field, "question", ctx.check, text) : null, // an answer is no question to nudge
     h(
       "div",
       { class: "card-actions" },
-      h("button", { type: "submit", class: "button primary", disabled: blocked, "data-key": `own-send:${card.id}`, text: t("ui.cards.own_send") }),
+      h("button", { type: "submit", class: "button primary", disabled: blocked, "data-key": `own-send:${card.id}`, text: t(text ? "ui.cards.own_send" : "ui.cards.answer_send") }),
       h("button", {
         type: "button",
         class: "button",
@@ -303,7 +310,7 @@ function ownForm(ctx, card, text, blocked) {
     if (blocked) return; // someone else's turn: the words stay until it is yours
     const own = field.value.trim();
     if (!own) {
-      status.textContent = t("ui.cards.own_empty");
+      status.textContent = t(text ? "ui.cards.own_empty" : "ui.cards.answer_empty");
       field.focus();
       return;
     }
@@ -338,20 +345,21 @@ async function play(ctx, cardId, text = null) {
 }
 
 function drawBox(ctx, { extraAllowed, pileEmpty, focus }) {
+  const texts = answering(currentStep(ctx.state)) ? "ui.cards.answer_draw" : "ui.cards.draw";
   if (pileEmpty) return h("p", { class: "hint", text: t("ui.cards.pile_empty") });
-  if (!extraAllowed) return h("p", { class: "hint", text: t("ui.cards.draw_full") });
+  if (!extraAllowed) return h("p", { class: "hint", text: t(`${texts}_full`) });
   const from = focus ? [focus] : ctx.deck.quadrants;
   return h(
     "div",
     { class: "draw", role: "group", "aria-labelledby": "draw-title" },
-    h("p", { class: "draw-title", id: "draw-title", text: t("ui.cards.draw_title") }),
+    h("p", { class: "draw-title", id: "draw-title", text: t(`${texts}_title`) }),
     h(
       "div",
       { class: "draw-buttons" },
       from.map((q) =>
         h("button", { type: "button", class: "button q-button", "aria-disabled": ctx.busy ? "true" : null, "data-key": `draw:${q.id}`, on: { click: () => draw(ctx, q.id) } }, dot(q.colour), h("span", { text: pick(q.names) })),
       ),
-      focus ? null : h("button", { type: "button", class: "button q-button", "aria-disabled": ctx.busy ? "true" : null, "data-key": "draw:any", text: t("ui.cards.draw_any"), on: { click: () => draw(ctx, null) } }),
+      focus ? null : h("button", { type: "button", class: "button q-button", "aria-disabled": ctx.busy ? "true" : null, "data-key": "draw:any", text: t(`${texts}_any`), on: { click: () => draw(ctx, null) } }),
     ),
   );
 }
