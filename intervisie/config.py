@@ -24,6 +24,10 @@ class Config:
     ASYNC_MODE = os.environ.get("INTERVISIE_ASYNC_MODE", "eventlet")
     # Redis URL for several server processes; None for one process.
     MESSAGE_QUEUE = os.environ.get("INTERVISIE_MESSAGE_QUEUE") or None
+    # PostgreSQL connections one process keeps open, and how many more it may open at a peak. With N
+    # processes, N x (pool + overflow) must stay under the server's max_connections (docs/deploy.md).
+    DB_POOL_SIZE = int(_number("INTERVISIE_DB_POOL_SIZE", 10))
+    DB_MAX_OVERFLOW = int(_number("INTERVISIE_DB_MAX_OVERFLOW", 20))
     METHODS_DIR = os.environ.get("INTERVISIE_METHODS_DIR")
     AUTO_MIGRATE = _flag("INTERVISIE_AUTO_MIGRATE", True)
     # Behind a reverse proxy: trust its X-Forwarded-* headers, so links and QR codes carry the public address.

@@ -107,6 +107,7 @@ class Database:
             busy_seconds=app.config.get("DB_BUSY_SECONDS", BUSY_SECONDS),
             lock_timeout=app.config.get("DB_LOCK_TIMEOUT_SECONDS", LOCK_TIMEOUT_SECONDS),
             statement_timeout=app.config.get("DB_STATEMENT_TIMEOUT_SECONDS", STATEMENT_TIMEOUT_SECONDS),
+            pool=(app.config.get("DB_POOL_SIZE", 10), app.config.get("DB_MAX_OVERFLOW", 20)),
         )
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["intervisie_db"] = self
@@ -257,7 +258,9 @@ def make_engine(
     busy_seconds: float = BUSY_SECONDS,
     lock_timeout: float = LOCK_TIMEOUT_SECONDS,
     statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+    pool: tuple[int, int] = (10, 20),
 ) -> Engine:
+    """The engine for ``url``; ``pool`` is (connections kept open, more at a peak) for a database server."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_seconds)
     if url.startswith("postgres://"):
@@ -266,7 +269,7 @@ def make_engine(
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("postgresql+psycopg:"):
         cooperative_psycopg()
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=pool[0], max_overflow=pool[1])
     settings = "SELECT set_config('lock_timeout', %(lock)s, true), set_config('statement_timeout', %(statement)s, true)"
     values = {"lock": f"{round(lock_timeout * 1000)}ms", "statement": f"{round(statement_timeout * 1000)}ms"}
 

@@ -102,7 +102,7 @@ class LiveServer:
                 [sys.executable, str(ROOT / "wsgi.py")], cwd=ROOT, env=env, stdout=handle, stderr=handle
             )
         try:
-            wait_for_port(self.port, proc=self.proc)
+            wait_for_port(self.port, timeout=60, proc=self.proc)  # a busy machine builds the app slowly
         except Exception as exc:
             raise RuntimeError(f"{exc}\n--- server log ---\n{self.log.read_text(errors='replace')}") from None
         return self
