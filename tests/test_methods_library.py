@@ -103,7 +103,7 @@ def unlimited(app, monkeypatch):
     return app
 
 
-@pytest.mark.parametrize("method_id", LIBRARY)
+@pytest.mark.parametrize("method_id", [*LIBRARY, "vijf-fasen"])
 def test_every_step_allows_and_refuses_what_its_file_says(app, client, unlimited, method_id):
     group = Group(app, client, participants=4, method_id=method_id)
     group.start()
