@@ -243,6 +243,7 @@ function revealCard(ctx) {
 // Who may write in this step but has not yet (the case bringer in a listening step is left out).
 function silent(ctx) {
   const { state, me, contributions } = ctx;
+  if (state.sealed != null) return []; // writing to be revealed together: not even the facilitator knows who wrote
   const step = currentStep(state);
   const writers = new Set(Object.values(step.contribute).flat());
   if (step.rules.some((r) => LISTEN_RULES.includes(r.type))) writers.delete("case_bringer");

@@ -523,7 +523,7 @@ async function render() {
   regions.feedWrap.hidden = !running;
   if (running) {
     const items = [...all.filter((c) => c.step_index === index).sort(R.byTime), ...pendingItems(index)];
-    keyed(regions.feed, R.feed(items, ctx));
+    keyed(regions.feed, R.feed(items, ctx, state.sealed != null ? "ui.feed.empty_sealed" : "ui.feed.empty"));
   }
   casePin(running ? all.filter((c) => c.kind === "case" && c.step_index < index).sort(R.byTime) : [], ctx);
   R.renderHistory(regions.history, state, all, ctx, { all: status === "ended" });
