@@ -116,6 +116,12 @@ def test_questions_written_privately_are_shown_together_by_the_facilitator(serve
         fien.get_by_text("1 bijdrage geschreven. Ook jij ziet die pas als je alles toont.")
     ).to_be_visible()
     expect(fien.get_by_text("Wat wil je zelf bereiken?", exact=True)).to_have_count(0)
+    expect(
+        chen.get_by_text("Nog niets te zien. Wat hier geschreven wordt, blijft verborgen", exact=False)
+    ).to_be_visible()
+    expect(fien.get_by_text("Nog niets geschreven in deze stap", exact=False)).to_have_count(
+        0
+    )  # who wrote: unknown
     screenshot(fien, "rules-reveal-facilitator-1280")
     fien.get_by_role("button", name="Toon alles tegelijk").click()
     for page in (fien, ayla, chen):
