@@ -398,9 +398,10 @@ def parse_method(document, source: str) -> Method:
 
 
 def read_text(text: str, source: str):
-    """Parse YAML text (safe_load: data only, never code); bad YAML becomes a MethodError naming the line."""
+    """Parse YAML text (the safe loader: data only, never code; libyaml's when installed, ten times faster);
+    bad YAML becomes a MethodError naming the line."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "-"

@@ -179,7 +179,7 @@ def test_an_uploaded_method_is_checked_then_runs_a_session(app, client):
 
 
 BROKEN = [
-    ("steps: [", "nl", "Het bestand eigen.yaml klopt niet op regel 1: geen geldige YAML"),
+    ("steps: [\n", "nl", "Het bestand eigen.yaml klopt niet op regel 2: geen geldige YAML"),
     ("- just a list", "nl", "Het bestand eigen.yaml klopt niet: moet een lijst van velden zijn"),
     ("id: Eigen!", "en", "The file eigen.yaml is not right: missing field 'audience'"),
 ]
