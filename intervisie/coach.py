@@ -346,6 +346,12 @@ def _lemma(word: str, lang: str) -> str:
     return simplemma.lemmatize(word, lang=lang)
 
 
+def warm() -> None:
+    """Load simplemma's tables now (a second or so), so that the first question typed waits for nothing."""
+    check("heb je het al eens overwogen", "nl")
+    check("have you considered it", "en")
+
+
 def language_of(text: str, hint: str = "nl") -> str:
     """Say "nl" or "en": the language most of the text's small words belong to; ``hint`` on a tie."""
     words = [w.lower() for w in _WORD.findall(text[:400])]
@@ -464,7 +470,10 @@ def check(text: str, hint: str = "nl") -> Verdict:
     after = parts[parts.index(questions[0]) :] if questions[0] in parts else parts
     if main.kind != "advice" and any(_compiled(lang)["self"].search(_QUOTED.sub("", p.text)) for p in after):
         hints.append("about_self")
-    words = tuple(w for p in questions if p.kind == main.kind for w in p.words)
+    spans = sorted(
+        {w for p in questions if p.kind == main.kind for w in p.words}, key=lambda w: (w[0], -w[1])
+    )
+    words = tuple(w for i, w in enumerate(spans) if not any(a <= w[0] and w[1] <= b for a, b in spans[:i]))
     return Verdict(main.kind, lang, words, _suggestion(main, lang), tuple(hints))
 
 

@@ -15,11 +15,12 @@ import time
 from flask import current_app, request
 from flask_socketio import join_room
 
-from . import limits, service, transport
+from . import coach, limits, service, transport
 from .db import Busy
 from .extensions import socketio
 from .i18n import pick, translate
 from .limits import RateLimiter
+from .offload import run_off_loop
 from .session import RuleViolation
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,7 @@ def start_background_work(app) -> None:
     socketio.start_background_task(_timer_watch, app)
     socketio.start_background_task(_heartbeat, app)
     socketio.start_background_task(limits.of(app).pressure.watch, socketio.sleep)  # back-pressure
+    socketio.start_background_task(run_off_loop, coach.warm)  # the question coach's tables, off the loop
 
 
 def _timer_watch(app) -> None:

@@ -16,17 +16,24 @@ export function nudgeBox(field, kind, check, given = "") {
     const mine = ++asked;
     const ack = text.trim() ? await check(text, kind) : null;
     if (mine !== asked || field.value !== text) return; // typed on: a newer reading comes
+    if (ack?.error === "busy") return later(); // the server asked to try again a little later
     swap(box, ack?.ok ? findings(ack, field) : []);
   };
+  const clear = () => {
+    clearTimeout(timer);
+    asked += 1;
+    swap(box, []);
+  };
+  let hooked = false; // the field is put in its form after this runs: hook the form's reset on first use
   const later = () => {
+    if (!hooked && field.form) {
+      field.form.addEventListener("reset", clear);
+      hooked = true;
+    }
     clearTimeout(timer);
     timer = setTimeout(read, PAUSE_MS);
   };
   field.addEventListener("input", later);
-  field.form?.addEventListener("reset", () => {
-    asked += 1;
-    swap(box, []);
-  });
   if (field.value.trim() && field.value !== given) later();
   return box;
 }
