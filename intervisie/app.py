@@ -64,5 +64,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(records.bp)
     if app.config["PRIVACY_GUARD"]:
-        privacy.start_loading()  # the guard switches on when deduce is loaded (seconds); nothing waits for it
+        privacy.start_loading()  # its own process; the guard switches on when loaded, nothing waits
     return app

@@ -34,7 +34,7 @@ class Config:
     BEHIND_PROXY = _flag("INTERVISIE_BEHIND_PROXY", False)
     # Background work (timer watch, presence sweeps); tests drive it by hand.
     BACKGROUND_TASKS = _flag("INTERVISIE_BACKGROUND_TASKS", True)
-    # The privacy guard loads in the background at start-up (about 1 GB of memory, seconds of CPU).
+    # The privacy guard: a worker process started with the server (about 1 GB of memory once loaded).
     PRIVACY_GUARD = _flag("INTERVISIE_PRIVACY_GUARD", True)
     TIMER_POLL_SECONDS = float(os.environ.get("INTERVISIE_TIMER_POLL_SECONDS", "0.25"))
     # How long a dropped participant still shows as present.

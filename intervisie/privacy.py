@@ -12,19 +12,25 @@ deduce's own annotator type add English months, street names and "client
 number 123" phrases in either language.
 
 deduce takes minutes to build its lookup tables after an install (``./dev``
-does that once) and seconds to load them, so ``start_loading`` loads them in
-a real thread at start-up; until then ``ready()`` is False and ``findings``
-finds nothing: the guard never makes anyone wait.
+does that once) and seconds to load them, so the server starts a worker
+process that loads them (``start_loading``) and asks it; until it is ready,
+``ready()`` is False and ``findings`` finds nothing: the guard never makes
+anyone wait. Tests and the benchmark ``load()`` it in their own process.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import select
 import string
+import subprocess
 import sys
 import threading
 from collections.abc import Iterable
+from subprocess import PIPE
 
 import phonenumbers
 from stop_words import get_stop_words
@@ -103,45 +109,76 @@ _COLLEAGUE_WORDS = {
 _ENGLISH_WORDS = frozenset(get_stop_words("en"))
 _TITLES = {"mevrouw", "mevr", "mw", "meneer", "mr", "mrs", "ms", "miss", "dhr", "heer", "de", "dr", "juf"}
 
-_deid = None  # the loaded deduce pipeline; None until ready
-_started = False
-_loading = threading.Lock()
+_deid = None  # deduce, when loaded in this process (``load``: tests, the benchmark, the worker)
+_worker = None  # the guard's own process (``start_loading``: the server)
+_worker_ready = False
+_asking = threading.Lock()
+WORKER_TIMEOUT_S = 5.0
 log = logging.getLogger(__name__)
 
 
 def ready() -> bool:
-    """True once deduce is loaded and ``findings`` looks; False before (it then finds nothing)."""
-    return _deid is not None
+    """True once ``findings`` looks (deduce loaded here or in the worker); False before: it finds nothing."""
+    global _worker_ready
+    if _deid is not None or _worker_ready:
+        return True
+    if _worker is not None and select.select([_worker.stdout], [], [], 0)[0]:
+        _worker_ready = _worker.stdout.readline().strip() == b"ready"
+    return _worker_ready
 
 
 def load() -> None:
-    """Load deduce now, in this thread (seconds; minutes if its tables were never built)."""
+    """Load deduce now, in this process and thread (seconds; minutes if its tables were never built)."""
     global _deid
-    with _loading:
-        if _deid is None:
-            _deid = _build()
+    if _deid is None:
+        _deid = _build()
 
 
 def start_loading() -> None:
-    """Load deduce in a real OS thread, so that the server (eventlet or threaded) starts at once."""
-    global _started
-    if _started:
-        return
-    _started = True
-    thread_module = threading
-    if "eventlet" in sys.modules:
-        from eventlet import patcher
+    """Start the guard's own process, which loads deduce; the server runs on meanwhile, unslowed.
 
-        # A green thread would hold the one event-loop thread for the whole load.
-        thread_module = patcher.original("threading")
-    thread_module.Thread(target=_load_logged, name="privacy-guard", daemon=True).start()
+    In a process of its own because loading holds Python's interpreter lock for
+    seconds at a time (a thread here would stall every session's events), and
+    its 1 GB of tables stays out of the server process.
+    """
+    global _worker
+    if _worker is None:
+        _worker = subprocess.Popen([sys.executable, "-m", __name__], stdin=PIPE, stdout=PIPE)
 
 
-def _load_logged() -> None:
-    try:
+def _ask_worker(text: str, lang: str, names: list[str]) -> list[dict]:
+    """The worker's findings; none (and the worker stopped) if it does not answer in time.
+
+    One question at a time; under eventlet the pipe and the lock are green, so
+    the other sessions go on while the worker thinks.
+    """
+    global _worker, _worker_ready
+    with _asking:
+        try:
+            _worker.stdin.write(json.dumps([text, lang, names]).encode() + b"\n")
+            _worker.stdin.flush()
+            if select.select([_worker.stdout], [], [], WORKER_TIMEOUT_S)[0]:
+                return json.loads(_worker.stdout.readline())
+        except (OSError, ValueError):
+            pass
+        log.error("the privacy guard's process did not answer; the guard is off")
+        _worker.kill()
+        _worker, _worker_ready = None, False
+        return []
+
+
+def serve() -> None:
+    """The worker: load deduce, say ``ready``, then answer each line ``[text, lang, names]`` with findings."""
+    os.nice(10)  # advice while typing: the server's own work goes first
+    with os.fdopen(os.dup(1), "wb") as answers:
+        os.dup2(2, 1)  # whatever a library prints goes to the log, not into the answers
         load()
-    except Exception:  # the app runs on without the guard; the reason goes to the log
-        log.exception("the privacy guard could not load")
+        answers.write(b"ready\n")
+        answers.flush()
+        for line in sys.stdin.buffer:
+            text, lang, names = json.loads(line)
+            answers.write(json.dumps(findings(text, lang, names)).encode() + b"\n")
+            answers.flush()
 
 
 def _build():
@@ -173,11 +210,14 @@ def findings(text: str, language: str, known_names: Iterable[str] = ()) -> list[
     display names) are never flagged. Empty while not ``ready()``, and for
     anything that is not a string.
     """
-    deid = _deid
-    if deid is None or not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text.strip() or not ready():
         return []
     lang = i18n.pick(language)
-    known = _name_words(name for name in known_names if isinstance(name, str))
+    names = [name for name in known_names if isinstance(name, str)]
+    deid = _deid
+    if deid is None:
+        return _ask_worker(text, lang, names)
+    known = _name_words(names)
     annotations = deid.deidentify(text, disabled=_DISABLED).annotations
     spans = {(a.start_char, a.end_char): a.tag for a in annotations}
     for region in _PHONE_REGIONS[lang]:
@@ -219,3 +259,7 @@ def _replacement(text: str, item: dict, lang: str, letters: dict) -> str:
     near = " ".join(text[: item["start"]].split()[-2:]) + " " + text[item["start"] : item["end"]]
     colleague = any(re.search(rf"\b{word}\b", near.casefold()) for word in _COLLEAGUE_WORDS[lang])
     return i18n.translate(lang, "privacy.colleague" if colleague else "privacy.client", letter=letter)
+
+
+if __name__ == "__main__":
+    serve()

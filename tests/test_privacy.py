@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,6 +91,23 @@ def test_english_personal_data():
 def test_english_words_that_start_a_sentence_are_not_names():
     found = flagged("My colleague Tom said Sarah was upset. Can I ask why?", "en", known=["Tom"])
     assert found == [("Sarah", "name", "client A")]
+
+
+def test_the_worker_process_answers_as_the_guard_does():
+    """The server asks a process of its own (``start_loading``): one JSON line in, one out."""
+    text = "Kees belde mevrouw Jansen op 06-12345678 over haar zoon Daan."
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "intervisie.privacy"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert worker.stdout.readline() == b"ready\n"
+        worker.stdin.write(json.dumps([text, "nl", ["Kees"]]).encode() + b"\n")
+        worker.stdin.flush()
+        assert json.loads(worker.stdout.readline()) == privacy.findings(text, "nl", ["Kees"])
+    finally:
+        worker.stdin.close()
+        worker.stdout.close()
+        assert worker.wait(timeout=60) == 0
 
 
 @settings(max_examples=150, deadline=None)
