@@ -58,10 +58,14 @@ def _hand_emits(session: Session, old: dict | None, new: dict) -> list[Emit]:
 
 
 def players(session: Session, step: Step, rule: Rule) -> list[str]:
-    """Who holds cards in this step: those whose role may add what a card becomes, never the case bringer."""
+    """Who holds cards in this step: those whose role may add what a card becomes; the case bringer
+    only when cards are answered (check-in cards), never when they are questions to them."""
     roles = step.contribute.get(rule.kind, ())
+    asked = rule.kind == "question"
     return [
-        p.id for p in session.participants if not p.removed and p.role != "case_bringer" and p.role in roles
+        p.id
+        for p in session.participants
+        if not p.removed and p.role in roles and not (asked and p.role == "case_bringer")
     ]
 
 

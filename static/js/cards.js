@@ -94,7 +94,8 @@ function players(state) {
   const rule = cardRule(step);
   if (!rule) return [];
   const roles = step.contribute[rule.kind || "question"] || [];
-  return state.participants.filter((p) => p.role !== "case_bringer" && roles.includes(p.role));
+  // The case bringer answers check-in cards like everyone, but is never asked by their own card.
+  return state.participants.filter((p) => roles.includes(p.role) && (answering(step) || p.role !== "case_bringer"));
 }
 
 function isPlayer(state, me) {

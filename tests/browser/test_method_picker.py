@@ -180,7 +180,9 @@ def test_check_in_with_cards_in_english(server, pages):
     for page in (fien, people["Ayla"], bram):
         entry = page.locator("[data-region=feed] .contribution").filter(has_text="Plenty of energy")
         expect(entry).to_contain_text(theme)
-    # The case bringer holds no card and checks in in their own words, as everyone may.
+    # The case bringer draws a card too, and may just as well check in in their own words.
     ayla = people["Ayla"]
-    expect(ayla.locator(".play-card")).to_have_count(0)
-    expect(ayla.get_by_role("textbox").first).to_be_visible()
+    expect(ayla.locator(".play-card")).to_have_count(1)
+    ayla.get_by_label("How are you today?").fill("A bit nervous about my case.")
+    ayla.get_by_role("button", name="Send", exact=True).click()
+    expect(fien.locator("[data-region=feed] .contribution").filter(has_text="nervous")).to_be_visible()
