@@ -7,8 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import screenshot
-from .test_stumbles import started
+from .conftest import join, screenshot
 
 pytestmark = pytest.mark.browser
 # A busy server asks clients to try again later (back-pressure); the page does, so allow for it.
@@ -50,23 +49,50 @@ TEXTS = {
 }
 
 
-def go_to(fien, bram, step: str) -> None:
-    """The facilitator opens a step from the plan, and tries again while the server says it is busy."""
-    name = step.split(". ", 1)[1]
+def again_while_busy(act, done) -> None:
+    """Do ``act`` until ``done`` holds: a busy server refuses, changing nothing, and a person tries again."""
     for _ in range(10):
-        fien.get_by_role("button", name=re.compile(re.escape(step))).click()
+        act()
         try:
-            expect(bram.locator(".step-name")).to_have_text(name, timeout=3000)
+            done(3000)
             return
         except AssertionError:
             continue
-    expect(bram.locator(".step-name")).to_have_text(name)
+    done(5000)
+
+
+def started(server, pages, method_id: str):
+    """A started session of ``method_id``: the facilitator's page, Ayla's (the case bringer) and Bram's."""
+    created = server.create_session(method_id=method_id, title="Team Zuid")
+    fien = pages.open(created["facilitator_url"])
+    ayla, bram = pages.open(width=375, height=740), pages.open(width=375, height=740)
+    for page, name in ((ayla, "Ayla"), (bram, "Bram")):
+        join(page, server.url, created["code"], name)
+    start = fien.get_by_role("button", name="Start de sessie")
+    again_while_busy(
+        lambda: fien.get_by_label("Wie brengt de casus in?").select_option(label="Ayla"),
+        lambda ms: expect(start).to_be_enabled(timeout=ms),
+    )
+    again_while_busy(
+        lambda: start.is_visible() and start.click(),  # gone once the session has started
+        lambda ms: expect(bram.locator(".step-name")).to_be_visible(timeout=ms),
+    )
+    return fien, ayla, bram
+
+
+def go_to(fien, bram, step: str) -> None:
+    """The facilitator opens a step from the plan."""
+    name = step.split(". ", 1)[1]
+    again_while_busy(
+        lambda: fien.get_by_role("button", name=re.compile(re.escape(step))).click(),
+        lambda ms: expect(bram.locator(".step-name")).to_have_text(name, timeout=ms),
+    )
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_coach_nudges_while_typing_and_the_question_can_be_sent_anyway(server, pages, lang):
     text = TEXTS[lang]
-    _created, fien, (ayla, bram) = started(server, pages, "Ayla", "Bram")
+    fien, ayla, bram = started(server, pages, "vijf-fasen")
     if lang == "en":
         for page in (fien, bram):
             page.get_by_role("button", name="EN", exact=True).click()
@@ -97,3 +123,18 @@ def test_the_coach_nudges_while_typing_and_the_question_can_be_sent_anyway(serve
     expect(ayla.locator(".contribution", has_text=text["feel"])).to_be_visible(timeout=PATIENT_MS)
     expect(fien.locator(".plan-flagged")).to_have_text(text["two"], timeout=PATIENT_MS)
     screenshot(fien, f"coach-facilitator-count-1280-{lang}")
+
+
+def test_a_card_asked_in_own_words_gets_the_nudge_too(server, pages):
+    fien, ayla, bram = started(server, pages, "manager-coachkwadrant")
+    go_to(fien, bram, "4. Vragenrondes met kaarten")
+    bram.locator(".hand .play-card").first.get_by_role("button", name="In eigen woorden").click()
+    field = bram.get_by_label("Jouw versie van de vraag")
+    field.fill("zou het niet beter zijn om het gesprek uit te stellen")
+    nudge = bram.locator(".own-form .nudge-advice")
+    expect(nudge).to_contain_text("zou het niet beter", timeout=PATIENT_MS)
+    expect(nudge).to_contain_text("Wat heb je zelf al geprobeerd?")
+    bram.get_by_role("button", name="Stel mijn versie").click()
+    expect(ayla.locator(".contribution", has_text="het gesprek uit te stellen")).to_be_visible(
+        timeout=PATIENT_MS
+    )
