@@ -107,12 +107,22 @@ class Target:
         raise NotImplementedError
 
 
+# Answers that mean "not now": the server's back-pressure (busy) or a limit; tried again, as a browser does.
+NOT_NOW = ("busy", "rate_limited")
+
+
 async def call(member: Member, event: str, payload: dict) -> dict:
-    """Emit and wait for the ack; a refusal during setup stops the run."""
-    ack = await member.sio.call(event, payload, timeout=ACK_TIMEOUT)
-    if not isinstance(ack, dict) or not ack.get("ok"):
-        raise RuntimeError(f"{event} refused: {ack}")
-    return ack
+    """Emit and wait for the ack, again after a pause while the server says "not now" (up to
+    ACK_TIMEOUT in all); any other refusal during setup stops the run."""
+    pause, deadline = 0.2, now() + ACK_TIMEOUT
+    while True:
+        ack = await member.sio.call(event, payload, timeout=ACK_TIMEOUT)
+        if isinstance(ack, dict) and ack.get("ok"):
+            return ack
+        if not isinstance(ack, dict) or ack.get("error") not in NOT_NOW or now() > deadline:
+            raise RuntimeError(f"{event} refused: {ack}")
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 2.0)
 
 
 class AppTarget(Target):
@@ -136,7 +146,7 @@ class AppTarget(Target):
             ids.append(ack["snapshot"]["me"]["id"])
         assigned = await call(facilitator, "role:assign", {"participant_id": ids[0], "role": "case_bringer"})
         started = await call(facilitator, "session:start", {"control": assigned["state"]["control"]})
-        await call(facilitator, "step:go", {"to": 2, "control": started["state"]["control"]})
+        await call(facilitator, "step:go", {"to": 2, "control": started["state"]["control"], "confirm": True})
         return members
 
     def post(self, member: Member, client_id: str, text: str) -> tuple[str, dict]:

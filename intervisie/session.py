@@ -114,13 +114,16 @@ def clean_text(value, max_length: int, *, required: bool = True, single_line: bo
         raise RuleViolation("bad_request") from None
     text = unicodedata.normalize("NFC", value)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    if single_line:
+    if text.isascii() and text.replace("\n", "").replace("\t", "").isprintable():
+        # Plain ASCII (most texts): nothing to take out, and only spaces show nothing; no per-character work.
+        text = " ".join(text.split()) if single_line else text.strip()
+    elif single_line:
         text = " ".join(
             "".join(ch for ch in text.replace("\n", " ").replace("\t", " ") if _kept(ch, False)).split()
         )
     else:
         text = "".join(ch for ch in text if _kept(ch, True)).strip()
-    if not _shows_something(text):
+    if not text.isascii() and not _shows_something(text):
         text = ""  # only blanks, fillers or lone combining marks: nothing anyone could read
     if len(text) > max_length:
         raise RuleViolation("too_long", max=max_length)

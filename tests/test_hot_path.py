@@ -13,6 +13,8 @@ import time
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from intervisie import limits, service
@@ -20,7 +22,7 @@ from intervisie.db import db
 from intervisie.extensions import socketio
 from intervisie.limits import Pressure
 from intervisie.models import Contribution
-from intervisie.session import RuleViolation
+from intervisie.session import RuleViolation, clean_text
 from tests.conftest import Person
 
 
@@ -132,3 +134,21 @@ def test_behind_the_process_refuses_new_work_as_busy_but_lets_people_in(app, gro
         limits.of(app).pressure.lag = 0.0
     assert stored(app) == 0
     assert asker.add("question", "Wat speelt er?")["ok"]  # the retry, once the process caught up
+
+
+def ascii_reference(text: str, single_line: bool) -> str:
+    """What the per-character cleaning keeps of an ASCII text: no controls but line breaks and tabs
+    (single-line: every run of white space one space), trimmed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if single_line:
+        text = text.replace("\n", " ").replace("\t", " ")
+    kept = "".join(ch for ch in text if ch in "\n\t" or 32 <= ord(ch) < 127)
+    return " ".join(kept.split()) if single_line else kept.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127)), single_line=st.booleans())
+def test_plain_ascii_is_cleaned_as_character_by_character(text, single_line):
+    assert clean_text(text, 10_000, required=False, single_line=single_line) == ascii_reference(
+        text, single_line
+    )
