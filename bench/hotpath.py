@@ -54,7 +54,9 @@ def run(writers: list[str], count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=2000, help="contributions to add (at most 490 a session)")
+    parser.add_argument(
+        "--count", type=int, default=2000, help="contributions to add (at most 490 a session)"
+    )
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N entries by own time")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
@@ -75,7 +77,9 @@ def main() -> None:
             if profiler:
                 profiler.disable()
             done += batch
-    print(f"service.add_contribution: {spent / done * 1000:.3f} ms CPU per contribution ({done} added, {url.split(':')[0]})")
+    print(
+        f"service.add_contribution: {spent / done * 1000:.3f} ms CPU per contribution ({done} added, {url.split(':')[0]})"
+    )
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
 
