@@ -5,6 +5,7 @@
 // The participant token travels in an Authorization header, never in an address.
 import { h, swap } from "./dom.js";
 import { addTexts, getLang, t } from "./i18n.js";
+import { nudgeBox } from "./nudge.js";
 
 const ACTION_FIELDS = ["who", "when", "measure"];
 
@@ -441,7 +442,15 @@ function caseEditor(ctx) {
     },
     title,
     h("p", { class: "hint", id: "case-edit-hint", text: t(entry.told ? "ui.record.export.case_hint" : "ui.record.export.case_none") }),
-    h("div", { class: "field" }, h("label", { for: "case-edit-text", text: t("ui.record.export.case_label") }), edited, area),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "case-edit-text", text: t("ui.record.export.case_label") }),
+      edited,
+      area,
+      // Names and other personal data still in the case, with a one-click replacement (the privacy guard).
+      ctx.check ? nudgeBox(area, "case", ctx.check) : null,
+    ),
     h(
       "div",
       { class: "form-row" },

@@ -609,7 +609,7 @@ function renderRecord(state, me) {
     return;
   }
   const token = () => local.get(key("token"));
-  recordUi.render(regions, { view, state, me, contributions: contributionsList(), deck: store.deck, storage: local, token, onMark, onDeleted: sessionDeleted, refresh: render });
+  recordUi.render(regions, { view, state, me, contributions: contributionsList(), deck: store.deck, storage: local, token, onMark, onDeleted: sessionDeleted, refresh: render, check: checkWriting });
 }
 
 // The session was deleted (by the facilitator, or expired).
