@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Config
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["intervisie_decks"] = decks
 
     db.init_app(app)
+    Compress(app)
     if app.config["AUTO_MIGRATE"]:
         db.upgrade()
     if app.config["PURGE_ON_START"]:

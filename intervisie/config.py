@@ -100,5 +100,9 @@ class Config:
     # new work (every event but entering a session) is refused as ``busy`` and clients retry later.
     # 0 turns it off.
     BUSY_LAG_MS = _number("INTERVISIE_BUSY_LAG_MS", 50)
+    # Scripts and styles go compressed (a phone's first load); pages do not, so nothing secret in a page
+    # can be guessed from its compressed length (BREACH).
+    COMPRESS_MIMETYPES = ["text/css", "text/javascript", "application/javascript", "image/svg+xml"]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
     DEFAULT_LANGUAGE = "nl"
     LANGUAGES = ("nl", "en")
