@@ -169,7 +169,7 @@ def _ask_worker(text: str, lang: str, names: list[str]) -> list[dict]:
 
 def serve() -> None:
     """The worker: load deduce, say ``ready``, then answer each line ``[text, lang, names]`` with findings."""
-    os.nice(10)  # advice while typing: the server's own work goes first
+    os.nice(19)  # advice while typing: the server's own work goes first
     with os.fdopen(os.dup(1), "wb") as answers:
         os.dup2(2, 1)  # whatever a library prints goes to the log, not into the answers
         load()
