@@ -73,7 +73,10 @@ RULE_TYPES = (
     "reveal_together",
     "loop_back",
     "stillness",
+    "case_round",
 )
+# How a case round decides: by everyone's vote, hidden until all voted, or by the facilitator alone.
+CASE_ROUND_VOTES = ("hidden", "facilitator")
 # Rules that keep the case bringer from contributing to the step.
 CASE_BRINGER_SILENT = ("case_bringer_listens", "case_bringer_turned_away")
 MAX_HAND = 10
@@ -104,6 +107,7 @@ class Rule:
     hand: int | None = None  # cards: how many cards each person holds
     to: str | None = None  # loop_back: the id of the earlier step it goes back to
     auto_pass: bool = False  # turn_order: the turn passes on by itself when its seconds are up
+    vote: str | None = None  # case_round: 'hidden' (everyone votes) or 'facilitator' (who decides)
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,10 @@ def _read_rule(r: Reader, raw, where: str, contribute: dict[str, tuple[str, ...]
         if kind not in contribute:
             raise r.fail(f"{where}.kind", f"'{kind}' is not a kind this step accepts")
         return Rule(rule_type, kind=kind, hand=r.integer(raw["hand"], f"{where}.hand", 1, MAX_HAND))
+    if rule_type == "case_round":
+        # Which step the cases are pitched in is checked once all steps are read (parse_method).
+        r.mapping(raw, where, {"type"}, {"vote"})
+        return Rule(rule_type, vote=r.choice(raw.get("vote", "hidden"), f"{where}.vote", CASE_ROUND_VOTES))
     r.mapping(raw, where, {"type"})
     return Rule(rule_type)
 
@@ -330,6 +338,8 @@ def _read_step(r: Reader, raw, where: str) -> Step:
         raise r.fail(f"{where}.contribute", "a stillness step has nobody writing")
     if step.rule("reveal_together") and step.rule("write_privately"):
         raise r.fail(f"{where}.rules", "give either write_privately or reveal_together")
+    if step.rule("case_round") and any(m.kind == "case_proposal" for m in step.rules_of("marks")):
+        raise r.fail(f"{where}.rules", "a case round counts its own votes: no marks on case_proposal")
     if step.rule("reveal_together") and not contribute:
         raise r.fail(f"{where}.rules", "reveal_together needs a kind to write in 'contribute'")
     return step
@@ -371,6 +381,9 @@ def parse_method(document, source: str) -> Method:
         for j, rule in enumerate(step.rules):
             if rule.type == "loop_back" and rule.to not in {s.id for s in steps[:i]}:
                 raise r.fail(f"steps[{i}].rules[{j}].to", f"'{rule.to}' is not an earlier step")
+            if rule.type == "case_round" and not any("case_proposal" in s.contribute for s in steps[: i + 1]):
+                problem = "a case round needs a step up to it that takes case_proposal"
+                raise r.fail(f"steps[{i}].rules[{j}]", problem)
     house_rules: dict[str, tuple[str, ...]] = {}
     if "house_rules" in document:
         raw_rules = document["house_rules"]

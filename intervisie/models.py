@@ -68,6 +68,10 @@ class Session(Base):
     deck: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # Indexes of the 'reveal together' steps whose writing the facilitator revealed (or that were left).
     revealed_steps: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # The case round (0009): each voter's pitch (participant id -> contribution id), hidden until all
+    # voted; and the pitch chosen, whose author became the case bringer.
+    case_votes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    chosen_case_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # The case text as the case bringer chose to record it (shortened or redacted).
     record_case: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The people in the room (0005). The timer was paused because the facilitator or the case

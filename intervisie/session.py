@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from . import coach
@@ -257,10 +258,16 @@ def check_contribution(
     for cap in step.rules_of("max_per_person"):
         if cap.kind in (None, kind) and own_count >= cap.count:
             raise RuleViolation("limit_reached", max=cap.count)
+    if kind == "case_proposal" and len(text) > PITCH_MAX_LENGTH:
+        raise RuleViolation("pitch_too_long", max=PITCH_MAX_LENGTH)
     if kind == "question" and step.rule("open_questions"):
         label = coach.check(text).label  # a nudge for the author, never a refusal
         return None if label == "open" else f"{label}_question"
     return None
+
+
+# A case is pitched in one to three sentences: about this many characters.
+PITCH_MAX_LENGTH = 400
 
 
 def cap_kind(step: Step, kind: str) -> str | None:
@@ -396,6 +403,42 @@ def opens_running(step: Step, auto_start_timer: bool) -> bool:
 def moves_on_by_itself(step: Step, auto_advance: bool) -> bool:
     """Whether time's up opens the next step: a stillness ends by itself."""
     return auto_advance or step.rule("stillness") is not None
+
+
+# --- the case round ----------------------------------------------------------------------
+
+
+def needs_case_bringer(method: Method, index: int) -> bool:
+    """Whether step ``index`` needs a case bringer: it does unless a case round is still to come (or is it)."""
+    return not any(s.rule("case_round") for s in method.steps[index:])
+
+
+def check_case_choice(step: Step, status: str, chosen: str | None, role: str, by_vote: bool) -> None:
+    """Refuse a vote (``by_vote``) or the facilitator's choice in a case round that does not allow it.
+
+    Everyone votes when the round's ``vote`` is ``hidden``; the facilitator
+    decides in either kind of round (a tie, someone away). Once a case is
+    ``chosen`` the round is closed (``case_chosen``).
+    """
+    require_status(status, "running")
+    rule = step.rule("case_round")
+    if rule is None:
+        raise RuleViolation("wrong_step")
+    if chosen is not None:
+        raise RuleViolation("case_chosen")
+    if not by_vote:
+        require_facilitator(role)
+    elif rule.vote != "hidden":
+        raise RuleViolation("facilitator_decides")
+
+
+def vote_winner(votes: dict[str, str], voters: set[str]) -> str | None:
+    """The pitch with the most votes once every one of ``voters`` voted (``votes``: voter id -> pitch id);
+    None while someone has not voted or when the top is tied (the facilitator then decides)."""
+    if not voters or not voters <= votes.keys():
+        return None
+    ranked = Counter(votes.values()).most_common(2)
+    return ranked[0][0] if len(ranked) == 1 or ranked[0][1] > ranked[1][1] else None
 
 
 # --- presence ----------------------------------------------------------------------------

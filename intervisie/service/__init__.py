@@ -8,18 +8,20 @@ The public interface, by concern:
 - ``steps``: the facilitator's step, timer and turn controls, readiness, time's up, waiting
   for a key person who is away, the shared screen's spotlight;
 - ``signals``: the case bringer's private signal to the facilitator;
+- ``case_round``: voting for a pitched case, the facilitator's choice, the chosen case bringer;
 - ``writing``: reading a text while it is written (the question coach, the privacy guard);
 - ``cards``: question cards (dealing, playing, drawing);
 - ``views``: what each viewer sees (state, snapshot, one contribution);
 - ``base``: the ``Outcome`` of an action and what every module shares.
 
-Imports run one way: base <- views <- contributions <- cards <- steps <- signals, joining.
+Imports run one way: base <- views <- contributions <- cards <- steps <- signals, joining <- case_round.
 Every action commits its change before it returns an ``Outcome``, so nothing
 is acknowledged or broadcast that is not already stored.
 """
 
 from .base import Emit, Outcome, digest, method_of, methods, room_all
 from .cards import deal, draw, focus, play, reshuffle
+from .case_round import choose, vote
 from .contributions import add_contribution, hide, mark
 from .joining import (
     assign_role,
@@ -61,6 +63,7 @@ __all__ = [
     "add_contribution",
     "assign_role",
     "check_writing",
+    "choose",
     "chosen_method",
     "clear_signal",
     "claim_facilitator",
@@ -104,5 +107,6 @@ __all__ = [
     "start",
     "state_view",
     "take_over",
+    "vote",
     "watch",
 ]

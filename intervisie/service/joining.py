@@ -362,6 +362,19 @@ def _other(session: Session, participant_id) -> Participant:
     return found
 
 
+def make_case_bringer(orm, session: Session, target: Participant) -> list[Emit]:
+    """Make ``target`` the case bringer (the one before steps down): the facilitator's choice, or the
+    case round's. Returns what to send (their card hand goes back)."""
+    if target.role != "case_bringer":
+        session.record_consent_at = None  # another case, another case bringer to ask
+    for p in session.participants:
+        if p.role == "case_bringer":
+            p.role = "participant"
+    orm.flush()  # the old case bringer steps down before the new one steps up
+    target.role = "case_bringer"
+    return cards.drop_hand(session, target.id)
+
+
 def assign_role(sid: str, payload: dict, now: float) -> Outcome:
     """The facilitator makes someone the case bringer or a participant, or hands facilitation over."""
     role = payload.get("role")
@@ -373,15 +386,8 @@ def assign_role(sid: str, payload: dict, now: float) -> Outcome:
         if target is person:
             return None
         if role == "case_bringer":
-            if target.role != "case_bringer":
-                session.record_consent_at = None  # another case, another case bringer to ask
-            for p in session.participants:
-                if p.role == "case_bringer":
-                    p.role = "participant"
-            orm.flush()  # the old case bringer steps down before the new one steps up
+            return Outcome(emits=make_case_bringer(orm, session, target))
         target.role = role
-        if role == "case_bringer":
-            return Outcome(emits=cards.drop_hand(session, target.id))
         if role != "facilitator":
             return None
         person.role = "participant"

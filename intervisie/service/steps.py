@@ -141,13 +141,20 @@ def loop_back(sid: str, payload: dict, now: float) -> Outcome:
     return facilitator_action(sid, payload, now, change, facilitator_only=False)
 
 
+def require_case_bringer(session: Session, index: int) -> None:
+    """Refuse to open step ``index`` without a case bringer, unless a case round is still to come."""
+    has_one = any(p.role == "case_bringer" and not p.removed for p in session.participants)
+    if not has_one and rules.needs_case_bringer(method_of(session), index):
+        raise RuleViolation("needs_case_bringer")
+
+
 def start(sid: str, payload: dict, now: float) -> Outcome:
-    """The facilitator starts the session at its first step (a case bringer must be assigned)."""
+    """The facilitator starts the session at its first step (a case bringer must be assigned, unless a
+    case round chooses one)."""
 
     def change(orm, session, _person):
         rules.require_status(session.status, "lobby")
-        if not any(p.role == "case_bringer" and not p.removed for p in session.participants):
-            raise RuleViolation("needs_case_bringer")
+        require_case_bringer(session, 0)
         session.status = "running"
         session.started_at = now
         return Outcome(emits=open_step(orm, session, 0, now))
@@ -171,6 +178,7 @@ def go_to_step(sid: str, payload: dict, now: float) -> Outcome:
             rules.check_advance(ready["count"], ready["total"], unmarked(orm, session), confirmed)
         if index == session.step_index:
             return None  # already there: the step keeps its timer and its writing
+        require_case_bringer(session, index)
         return Outcome(emits=open_step(orm, session, index, now))
 
     return facilitator_action(sid, payload, now, change)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -57,6 +59,36 @@ def readiness(session: Session) -> dict:
     return {"count": sum(1 for p in markers if p.ready_step == session.step_index), "total": len(markers)}
 
 
+def case_voters(session: Session) -> set[str]:
+    """Who votes in a case round: everyone in the session, one vote each."""
+    return {p.id for p in session.participants if not p.removed}
+
+
+def case_votes(session: Session) -> dict[str, str]:
+    """The votes that count (voter id -> pitch id): those of people still in the session."""
+    voters = case_voters(session)
+    return {voter: pitch for voter, pitch in (session.case_votes or {}).items() if voter in voters}
+
+
+def case_round_view(session: Session) -> dict | None:
+    """The case round as everyone may see it (None: the method has none). ``tally`` (pitch id -> votes)
+    stays None until every voter voted or a case is chosen, so nobody follows the crowd."""
+    steps = method_of(session).steps
+    rounds = [s.rule("case_round") for s in steps if s.rule("case_round")]
+    if not rounds:
+        return None
+    rule = steps[session.step_index].rule("case_round") or rounds[0]
+    votes, voters = case_votes(session), case_voters(session)
+    done = session.chosen_case_id is not None or voters <= votes.keys()
+    return {
+        "vote": rule.vote,
+        "voted": len(votes),
+        "voters": len(voters),
+        "chosen": session.chosen_case_id,
+        "tally": dict(Counter(votes.values())) if done else None,
+    }
+
+
 def state_view(orm, session: Session, now: float) -> dict:
     """Everything about the session that is the same for every viewer."""
     method = method_of(session)
@@ -105,6 +137,8 @@ def state_view(orm, session: Session, now: float) -> dict:
         "sealed": sealed_count(orm, session),
         # Card methods: pile and hand sizes, what was played, the quadrant balance; never a hand's cards.
         "cards": public_view(orm, session),
+        # The case round: how many voted; the votes per pitch only once all voted or a case is chosen.
+        "case_round": case_round_view(session),
         # Who is done with this step, of those who can say so (the facilitator moves on instead).
         "ready": readiness(session),
         # Key people away past the grace period (``since_ms``: when their last connection closed, if
@@ -163,7 +197,7 @@ def method_view(method: Method, overrides: dict) -> dict:
 
 def _rule_view(rule) -> dict:
     view = {"type": rule.type}
-    for name in ("kind", "count", "seconds_per_speaker", "hand", "to"):
+    for name in ("kind", "count", "seconds_per_speaker", "hand", "to", "vote"):
         if getattr(rule, name) is not None:
             view[name] = getattr(rule, name)
     for name in ("values", "by", "roles"):
@@ -407,10 +441,12 @@ def public_view(orm, session: Session) -> dict | None:
 
 
 def add_personal(view: dict, session: Session, viewer_id: str | None) -> dict:
-    """Add to a snapshot what stays the same (the deck) and what only this viewer may see (their hand)."""
+    """Add to a snapshot what stays the same (the deck) and what only this viewer may see (their hand,
+    their vote in a case round)."""
     deck = deck_of(session)
     view["deck"] = deck_view(deck) if deck else None
     view["hand"] = cards.view(session.cards, viewer_id)["hand"] if deck and viewer_id else []
+    view["my_vote"] = (session.case_votes or {}).get(viewer_id)  # the pitch this viewer voted for
     return view
 
 

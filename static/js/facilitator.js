@@ -101,13 +101,13 @@ function lobbyStart(ctx) {
     h("button", {
       type: "button",
       class: "button primary wide",
-      disabled: !bringer,
+      disabled: !bringer && !state.case_round, // a case round chooses the case bringer
       "aria-disabled": waiting(ctx),
       "data-key": "start",
       text: t("ui.fac.start_go"),
       on: { click: () => ctx.control("session:start") },
     }),
-    bringer ? null : h("p", { class: "hint", text: t("ui.fac.start_need_bringer") }),
+    bringer ? null : h("p", { class: "hint", text: t(state.case_round ? "ui.fac.start_case_round" : "ui.fac.start_need_bringer") }),
   );
 }
 

@@ -36,7 +36,7 @@ export function ruleTexts(state, me) {
   const writes = (kind) => !me || Object.entries(step.contribute).some(([k, roles]) => (!kind || k === kind) && roles.includes(me.role));
   for (const rule of step.rules) {
     const listen = LISTEN_RULES.includes(rule.type);
-    const forAll = ["marks", "stillness", "loop_back"].includes(rule.type);
+    const forAll = ["marks", "stillness", "loop_back", "case_round"].includes(rule.type);
     if (listen ? me?.role === "case_bringer" : !forAll && !writes(rule.type === "open_questions" ? "question" : rule.kind)) continue;
     if (rule.type === "max_per_person") {
       texts.push(
@@ -56,6 +56,8 @@ export function ruleTexts(state, me) {
       texts.push(entry);
     } else if (rule.type === "turn_order") {
       texts.push(t(rule.auto_pass ? "ui.rule.turn_order_auto" : "ui.rule.turn_order", { seconds: rule.seconds_per_speaker }));
+    } else if (rule.type === "case_round") {
+      texts.push(t(`ui.rule.case_round_${rule.vote}`));
     } else if (rule.type === "loop_back") {
       const back = state.method.steps.find((s) => s.id === rule.to);
       texts.push(t("ui.rule.loop_back", { name: pick(back.names) }));
@@ -91,6 +93,7 @@ export function guide(state, me) {
     rules.length
       ? h("ul", { class: "rules", "aria-label": t("ui.step.rules") }, rules.map((r) => h("li", { text: r })))
       : null,
+    caseRoundStatus(state),
   ];
 }
 
@@ -251,6 +254,7 @@ export function contributionItem(c, ctx) {
     }
   }
   const thread = answerParts(c, ctx);
+  const round = caseRoundParts(c, ctx);
   const meta = [
     ctx.showKind ? h("span", { class: `kind kind-${c.kind}`, text: t(`ui.kind.${c.kind}`) }) : null,
     ctx.quadrant && c.details?.quadrant ? ctx.quadrant(c) : null,
@@ -274,6 +278,7 @@ export function contributionItem(c, ctx) {
     h("p", { class: "c-meta" }, meta),
     mine && c.flag ? h("p", { class: "nudge", text: t(`ui.nudge.${c.flag}`) }) : null,
     markChips(c, markButtons.length ? me.id : null),
+    round,
     markButtons.length
       ? h("div", { class: "mark-buttons", role: "group", "aria-label": t("ui.marks.give") }, markButtons)
       : null,
@@ -314,6 +319,55 @@ export function feed(items, ctx, emptyKey = "ui.feed.empty") {
   return h("ol", { class: "feed" }, top.map((c) => contributionItem(c, itemCtx)));
 }
 
+// In a case round: a pitch's votes (once all voted), whether it was chosen, and the buttons to vote for
+// it (ctx.onVote, ctx.myVote) or, for the facilitator, to choose it (ctx.onChoose).
+function caseRound(state) {
+  const round = state.case_round;
+  const open = round && state.session.status === "running" && !round.chosen && currentStep(state).rules.find((r) => r.type === "case_round");
+  return { round, open };
+}
+
+function caseRoundParts(c, ctx) {
+  const { round, open } = caseRound(ctx.state);
+  if (c.kind !== "case_proposal" || !round) return null;
+  const votes = round.tally?.[c.id] || 0;
+  const chips = [
+    round.chosen === c.id ? h("li", { class: "chip case-chosen", text: t("ui.case_round.chosen") }) : null,
+    round.tally ? h("li", { class: "chip", text: t(votes === 1 ? "ui.case_round.votes_one" : "ui.case_round.votes", { n: votes }) }) : null,
+  ].filter(Boolean);
+  const buttons = [];
+  if (open && open.vote === "hidden" && ctx.onVote && !c.pending) {
+    const on = ctx.myVote === c.id;
+    buttons.push(
+      h("button", {
+        type: "button",
+        class: "mark-button",
+        "aria-pressed": String(on),
+        "data-key": `vote:${c.id}:${on}`,
+        text: t(on ? "ui.case_round.my_vote" : "ui.case_round.vote"),
+        on: { click: () => on || ctx.onVote(c) },
+      }),
+    );
+  }
+  if (open && ctx.onChoose && !c.pending) {
+    buttons.push(
+      h("button", { type: "button", class: "link-button", "data-key": `choose:${c.id}`, text: t("ui.case_round.choose"), on: { click: () => ctx.onChoose(c) } }),
+    );
+  }
+  return [
+    chips.length ? h("ul", { class: "chips", "aria-label": t("ui.case_round.label") }, chips) : null,
+    buttons.length ? h("div", { class: "mark-buttons", role: "group", "aria-label": t("ui.case_round.label") }, buttons) : null,
+  ];
+}
+
+// How far the case round's vote is, said to everyone in the step.
+export function caseRoundStatus(state) {
+  const { round, open } = caseRound(state);
+  if (!open) return null;
+  const text = open.vote === "hidden" ? t("ui.case_round.voted", { n: round.voted, total: round.voters }) : t("ui.case_round.facilitator_decides");
+  return h("p", { class: "case-round-status", role: "status", text });
+}
+
 // Earlier steps, folded unless they have marks to give now or, at the end, takeaways and actions.
 export function history(state, contributions, ctx, { all = false } = {}) {
   const markable = new Set(
@@ -321,6 +375,7 @@ export function history(state, contributions, ctx, { all = false } = {}) {
       ? currentStep(state).rules.filter((r) => r.type === "marks" && r.by.includes(ctx.me.role)).map((r) => r.kind)
       : [],
   );
+  if (caseRound(state).open) markable.add("case_proposal"); // the pitches to vote for
   const highlight = all ? new Set(["takeaway", "action"]) : markable;
   const current = state.session.step_index;
   const steps = state.method.steps

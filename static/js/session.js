@@ -141,12 +141,12 @@ function setBanner(text) {
 // --- state
 
 function applySnapshot(snapshot) {
-  const { contributions, me, method, deck, hand, signal, ...state } = snapshot;
+  const { contributions, me, method, deck, hand, signal, my_vote: myVote, ...state } = snapshot;
   store.contributions = new Map(contributions.map((c) => [c.id, c]));
   for (const c of contributions) settled(c.client_id); // stored before the answer got lost
   store.me = me;
   // What rarely changes comes only in snapshots.
-  Object.assign(store, { method, deck, hand, signal, signalSeen: false });
+  Object.assign(store, { method, deck, hand, signal, myVote, signalSeen: false });
   store.state = null;
   applyState(state);
 }
@@ -448,6 +448,18 @@ function onMark(c, value, on) {
   send("contribution:mark", { id: c.id, value, on }).then((ack) => ack.ok && upsert(ack.contribution));
 }
 
+// A vote in the case round (one each; a new one moves it), or the facilitator's choice of a pitch.
+function onVote(c) {
+  send("case:vote", { id: c.id }).then((ack) => {
+    if (ack.ok) store.myVote = ack.my_vote;
+    render();
+  });
+}
+
+function onChoose(c) {
+  send("case:choose", { id: c.id });
+}
+
 function onHide(c, hidden) {
   send("contribution:hide", { id: c.id, hidden }).then((ack) => ack.ok && upsert(ack.contribution));
 }
@@ -496,7 +508,7 @@ async function render() {
   const onSpotlight = isFacilitator ? (c, on) => send("screen:show", { spotlight: on ? c.id : null }) : null;
   const onAnswer = (question, text) => addContribution("answer", text, null, null, question.id);
   const answers = R.threads([...all, ...pendingItems(index)]);
-  const ctx = { state, me, onMark, onHide: isFacilitator ? onHide : null, onSpotlight, quadrant: cardsUi && ((c) => cardsUi.quadrantTag(store.deck, c)), answers, onAnswer, refresh: render };
+  const ctx = { state, me, onMark, onVote, myVote: store.myVote, onChoose: isFacilitator ? onChoose : null, onHide: isFacilitator ? onHide : null, onSpotlight, quadrant: cardsUi && ((c) => cardsUi.quadrantTag(store.deck, c)), answers, onAnswer, refresh: render };
 
   // Step card: what happens now, and the timer.
   regions.timerWrap.hidden = status !== "running";

@@ -1,0 +1,275 @@
+"""The case round: pitches, one hidden vote each or the facilitator's choice, the chosen case bringer."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from intervisie.i18n import translate
+from intervisie.methods import MethodError, method_to_document, parse_method
+from intervisie.session import PITCH_MAX_LENGTH
+from intervisie.tailoring import explain
+
+from .conftest import Group
+
+PITCHES = {
+    "Ayla": "Een ouder die elke week boos belt over het rooster.",
+    "Bram": "Een collega die mijn planning steeds omgooit.",
+    "Chen": "Een leerling die niet meer naar de les komt.",
+}
+
+
+@pytest.fixture
+def pitched(app, client):
+    """The incident method started without a case bringer, three cases pitched, in the choosing step."""
+    group = Group(app, client, participants=3, method_id="incident")
+    group.facilitator.ok("session:start")
+    group.go(1)
+    group.pitches = {}
+    for person in group.people[:3]:
+        group.pitches[person.name] = person.add("case_proposal", PITCHES[person.name])["contribution"]["id"]
+    group.go(2)
+    group.drain()
+    return group
+
+
+def round_of(ack: dict) -> dict:
+    return ack["state"]["case_round"]
+
+
+def test_a_session_with_a_case_round_starts_without_a_case_bringer_but_does_not_pass_it(app, client):
+    group = Group(app, client, participants=3, method_id="incident")
+    state = group.facilitator.ok("session:start")["state"]
+    assert state["case_round"] == {"vote": "hidden", "voted": 0, "voters": 5, "chosen": None, "tally": None}
+    refused = group.facilitator.emit("step:go", to=3, confirm=True)
+    assert refused["error"] == "needs_case_bringer"
+    assert refused["message"] == translate("nl", "error.needs_case_bringer")
+    assert group.go(2)["session"]["step_index"] == 2  # up to the round itself
+
+
+def test_a_method_without_a_case_round_still_needs_a_case_bringer_to_start(group):
+    assert group.facilitator.emit("session:start")["error"] == "needs_case_bringer"
+
+
+def test_a_pitch_is_one_to_three_sentences_and_one_each(app, client):
+    group = Group(app, client, participants=3, method_id="incident")
+    group.facilitator.ok("session:start")
+    group.go(1)
+    ayla, bram = group.people[0], group.people[1]
+    bram.ok("language:set", lang="en")
+    too_long = ayla.add("case_proposal", "x" * (PITCH_MAX_LENGTH + 1))
+    assert too_long["error"] == "pitch_too_long"
+    assert too_long["message"] == translate("nl", "error.pitch_too_long", max=PITCH_MAX_LENGTH)
+    assert str(PITCH_MAX_LENGTH) in too_long["message"]
+    english = bram.add("case_proposal", "y" * (PITCH_MAX_LENGTH + 1))
+    assert english["message"] == translate("en", "error.pitch_too_long", max=PITCH_MAX_LENGTH)
+    assert ayla.add("case_proposal", "x" * PITCH_MAX_LENGTH)["ok"]
+    assert ayla.add("case_proposal", "Nog een.")["error"] == "limit_reached"
+
+
+def test_votes_stay_hidden_until_all_voted_and_each_may_change_theirs(pitched):
+    f, (ayla, bram, chen, daan) = pitched.facilitator, pitched.people
+    ack = ayla.ok("case:vote", id=pitched.pitches["Bram"])
+    assert ack["my_vote"] == pitched.pitches["Bram"]
+    assert round_of(ack) == {"vote": "hidden", "voted": 1, "voters": 5, "chosen": None, "tally": None}
+    moved = ayla.ok("case:vote", id=pitched.pitches["Chen"])  # a changed vote is still one vote
+    assert moved["my_vote"] == pitched.pitches["Chen"] and round_of(moved)["voted"] == 1
+    bram.ok("case:vote", id=pitched.pitches["Chen"])
+    # Nobody, the facilitator included, learns who voted what or how the votes stand.
+    for person in (f, chen, daan):
+        for message in person.received("session:state"):
+            assert message["args"][0]["case_round"]["tally"] is None
+        snap = person.reconnect()["snapshot"]
+        assert snap["my_vote"] is None
+        assert snap["case_round"]["voted"] == 2 and snap["case_round"]["tally"] is None
+        assert all(c["marks"] == [] for c in snap["contributions"])
+    assert ayla.reconnect()["snapshot"]["my_vote"] == pitched.pitches["Chen"]
+
+
+def test_the_last_vote_chooses_the_case_and_its_author_becomes_case_bringer(pitched):
+    f, (ayla, bram, chen, daan) = pitched.facilitator, pitched.people
+    for person, pick in ((f, "Chen"), (ayla, "Chen"), (bram, "Chen"), (chen, "Ayla")):
+        assert person.ok("case:vote", id=pitched.pitches[pick])["state"]["case_round"]["chosen"] is None
+    pitched.drain()
+    last = daan.ok("case:vote", id=pitched.pitches["Bram"])["state"]
+    chosen = pitched.pitches["Chen"]
+    assert last["case_round"]["chosen"] == chosen
+    assert last["case_round"]["tally"] == {chosen: 3, pitched.pitches["Ayla"]: 1, pitched.pitches["Bram"]: 1}
+    assert {p["name"]: p["role"] for p in last["participants"]}["Chen"] == "case_bringer"
+    # The pitch is the case's opening text, in the step where the case is told, by its author.
+    case = next(m["args"][0] for m in ayla.received("contribution:new"))
+    assert case["kind"] == "case" and case["text"] == PITCHES["Chen"]
+    assert case["author_id"] == chen.id and case["step_index"] == 3
+    # The round is closed; the case bringer's rules follow the new case bringer.
+    refused = ayla.emit("case:vote", id=pitched.pitches["Ayla"])
+    assert refused["error"] == "case_chosen" and refused["message"] == translate("nl", "error.case_chosen")
+    assert f.emit("case:choose", id=pitched.pitches["Ayla"])["error"] == "case_chosen"
+    assert pitched.go(3)["session"]["step_index"] == 3
+    assert ayla.add("case", "Ik vertel het wel.")["error"] == "forbidden_role"
+    assert chen.add("case", "Het begon op een maandag.")["ok"]
+
+
+def test_a_tie_shows_the_votes_and_the_facilitator_chooses(pitched):
+    f, (ayla, bram, chen, daan) = pitched.facilitator, pitched.people
+    votes = ((f, "Ayla"), (ayla, "Bram"), (bram, "Ayla"), (chen, "Bram"), (daan, "Chen"))
+    for person, pick in votes:
+        state = person.ok("case:vote", id=pitched.pitches[pick])["state"]
+    assert state["case_round"]["chosen"] is None
+    assert state["case_round"]["tally"] == {
+        pitched.pitches["Ayla"]: 2,
+        pitched.pitches["Bram"]: 2,
+        pitched.pitches["Chen"]: 1,
+    }
+    refused = ayla.emit("case:choose", id=pitched.pitches["Ayla"])
+    assert refused["error"] == "forbidden_role"
+    assert refused["message"] == translate("nl", "error.forbidden_role")
+    state = f.ok("case:choose", id=pitched.pitches["Bram"])["state"]
+    assert state["case_round"]["chosen"] == pitched.pitches["Bram"]
+    assert {p["name"]: p["role"] for p in state["participants"]}["Bram"] == "case_bringer"
+
+
+def test_the_facilitator_may_close_the_vote_while_someone_is_away(pitched):
+    f, ayla = pitched.facilitator, pitched.people[0]
+    ayla.ok("case:vote", id=pitched.pitches["Bram"])
+    state = f.ok("case:choose", id=pitched.pitches["Ayla"])["state"]
+    assert {p["name"]: p["role"] for p in state["participants"]}["Ayla"] == "case_bringer"
+
+
+def test_a_chosen_case_bringer_replaces_one_picked_by_hand(pitched):
+    f, ayla = pitched.facilitator, pitched.people[0]
+    f.ok("role:assign", participant_id=ayla.id, role="case_bringer")
+    roles = {
+        p["name"]: p["role"] for p in f.ok("case:choose", id=pitched.pitches["Bram"])["state"]["participants"]
+    }
+    assert roles["Bram"] == "case_bringer" and roles["Ayla"] == "participant"
+
+
+def test_the_facilitators_own_pitch_waits_for_a_hand_over(app, client):
+    group = Group(app, client, participants=1, method_id="incident")
+    f, (ayla, bram) = group.facilitator, group.people
+    f.ok("session:start")
+    group.go(1)
+    mine = f.add("case_proposal", "Mijn eigen casus.")["contribution"]["id"]
+    group.go(2)
+    for person in (f, ayla, bram):
+        state = person.ok("case:vote", id=mine)["state"]
+    assert state["case_round"]["chosen"] is None and state["case_round"]["tally"] == {mine: 3}
+    refused = f.emit("case:choose", id=mine)
+    assert refused["error"] == "author_facilitates"
+    assert refused["message"] == translate("nl", "error.author_facilitates")
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        ({}, "bad_request"),
+        ({"id": None}, "bad_request"),
+        ({"id": 7}, "bad_request"),
+        ({"id": ["x"]}, "bad_request"),
+        ({"id": "nope"}, "unknown_contribution"),
+    ],
+)
+def test_a_vote_for_nothing_is_refused_and_changes_nothing(pitched, payload, error):
+    ayla = pitched.people[0]
+    for event in ("case:vote", "case:choose"):
+        person = ayla if event == "case:vote" else pitched.facilitator
+        refused = person.emit(event, payload)
+        assert refused["error"] == error and refused["message"] == translate("nl", f"error.{error}")
+    assert ayla.reconnect()["snapshot"]["case_round"]["voted"] == 0
+
+
+def test_a_vote_must_be_for_a_pitch_in_the_round_in_the_users_language(pitched):
+    f, ayla = pitched.facilitator, pitched.people[0]
+    ayla.ok("language:set", lang="en")
+    f.ok("role:assign", participant_id=pitched.people[1].id, role="case_bringer")
+    pitched.go(3)
+    told = pitched.people[1].add("case", "Het begon zo.")["contribution"]["id"]
+    pitched.go(2)
+    refused = ayla.emit("case:vote", id=told)
+    assert refused["error"] == "not_a_pitch"
+    assert refused["message"] == translate("en", "error.not_a_pitch")
+    pitched.go(4)
+    wrong = ayla.emit("case:vote", id=pitched.pitches["Bram"])
+    assert wrong["error"] == "wrong_step" and wrong["message"] == translate("en", "error.wrong_step")
+    assert f.emit("case:choose", id=pitched.pitches["Bram"])["error"] == "wrong_step"
+
+
+def test_no_vote_before_the_session_starts(app, client):
+    group = Group(app, client, participants=3, method_id="incident")
+    refused = group.people[0].emit("case:vote", id="x" * 32)
+    assert refused["error"] == "not_started"
+
+
+def test_votes_are_no_marks_in_a_case_round(pitched):
+    refused = pitched.people[0].emit("contribution:mark", id=pitched.pitches["Bram"], value="vote")
+    assert refused["error"] == "wrong_step"
+
+
+# --- the facilitator decides -------------------------------------------------------------
+
+
+def facilitator_round(app) -> dict:
+    """The incident method as a group's own file whose case round the facilitator decides."""
+    document = method_to_document(app.extensions["intervisie_methods"]["incident"])
+    document["id"] = "incident-begeleider"
+    choosing = document["steps"][2]
+    choosing["rules"] = [{"type": "case_round", "vote": "facilitator"}]
+    return {"name": "incident-begeleider.yaml", "text": yaml.safe_dump(document, allow_unicode=True)}
+
+
+def test_when_the_facilitator_decides_nobody_votes(app, client):
+    group = Group(app, client, participants=3, method_file=facilitator_round(app))
+    f, (ayla, bram, *_) = group.facilitator, group.people
+    f.ok("session:start")
+    group.go(1)
+    pitch = bram.add("case_proposal", "Een team dat niet samenwerkt.")["contribution"]["id"]
+    state = group.go(2)
+    assert state["case_round"]["vote"] == "facilitator"
+    bram.ok("language:set", lang="en")
+    refused = bram.emit("case:vote", id=pitch)
+    assert refused["error"] == "facilitator_decides"
+    assert refused["message"] == translate("en", "error.facilitator_decides")
+    assert ayla.emit("case:choose", id=pitch)["error"] == "forbidden_role"
+    state = f.ok("case:choose", id=pitch)["state"]
+    assert state["case_round"]["chosen"] == pitch
+    assert {p["name"]: p["role"] for p in state["participants"]}["Bram"] == "case_bringer"
+
+
+# --- the method format ---------------------------------------------------------------------
+
+
+def broken(app, change) -> MethodError:
+    document = method_to_document(app.extensions["intervisie_methods"]["incident"])
+    change(document)
+    with pytest.raises(MethodError) as caught:
+        parse_method(document, "mine.yaml")
+    return caught.value
+
+
+def test_the_format_checks_a_case_round(app):
+    def bad_vote(d):
+        d["steps"][2]["rules"] = [{"type": "case_round", "vote": "loudest"}]
+
+    def no_pitches(d):
+        d["steps"][1]["contribute"] = [{"kind": "review", "roles": ["participant"]}]
+        d["steps"][1]["rules"] = []
+
+    def also_marks(d):
+        d["steps"][2]["rules"].append(
+            {"type": "marks", "kind": "case_proposal", "values": ["vote"], "by": ["participant"]}
+        )
+
+    error = broken(app, bad_vote)
+    assert (error.where, error.problem) == ("steps[2].rules[0].vote", "must be one of: hidden, facilitator")
+    error = broken(app, no_pitches)
+    assert error.where == "steps[2].rules[0]"
+    assert explain("nl", error).endswith(translate("nl", "method_problem.case_round_pitches"))
+    error = broken(app, also_marks)
+    assert error.where == "steps[2].rules"
+    assert explain("nl", error).endswith(translate("nl", "method_problem.case_round_marks"))
+
+
+def test_a_case_round_goes_back_and_forth_through_the_file_format(app):
+    incident = app.extensions["intervisie_methods"]["incident"]
+    again = parse_method(method_to_document(incident), "again.yaml")
+    assert again.steps[2].rule("case_round").vote == "hidden"
