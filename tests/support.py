@@ -93,6 +93,9 @@ class LiveServer:
             "INTERVISIE_PORT": str(self.port),
             "INTERVISIE_HOST": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
+            # No back-pressure: a loaded test machine must not turn events into "busy" answers.
+            # The tests of back-pressure, and the sample deployment, set it themselves.
+            "INTERVISIE_BUSY_LAG_MS": "0",
             **self.extra_env,
         }
         if "DATABASE_URL" not in self.extra_env and os.environ.get("INTERVISIE_TEST_DATABASE_URL"):
