@@ -1,0 +1,130 @@
+"""The case round as people meet it: pitch, vote unseen, see the chosen case and who brings it; by labels."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support import MANY_PEOPLE_ONE_ADDRESS, LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """This module's server, back-pressure off: a busy test machine would refuse a click as 'busy'."""
+    env = {**MANY_PEOPLE_ONE_ADDRESS, "INTERVISIE_BUSY_LAG_MS": "0"}
+    live = LiveServer(tmp_path_factory.mktemp("case-round"), env=env).start()
+    yield live
+    live.stop()
+
+
+def joined(server, pages, names, locale="nl-NL", name_label="Jouw naam", join_label="Meedoen"):
+    """An incident session: the facilitator on a laptop, ``names`` on phones."""
+    created = server.create_session(method_id="incident", title="Team Noord")
+    fien = pages.open(created["facilitator_url"], locale=locale)
+    expect(fien.locator(".invite")).to_be_visible()
+    phones = []
+    for name in names:
+        page = pages.open(width=375, height=740, locale=locale)
+        page.goto(f"{server.url}/s/{created['code']}")
+        page.get_by_label(name_label).fill(name)
+        page.get_by_role("button", name=join_label).click()
+        expect(page.locator("#stage")).to_be_visible()
+        phones.append(page)
+    return fien, phones
+
+
+def go_to(fien, everyone, label: str, name: str) -> None:
+    fien.get_by_role("button", name=re.compile(rf"^{re.escape(label)}")).click()
+    for page in everyone:
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def pitch(page, label: str, send: str, text: str) -> None:
+    page.get_by_label(label).fill(text)
+    page.get_by_role("button", name=send).click()
+    expect(page.locator(".contribution.mine", has_text=text)).to_be_visible()
+
+
+def test_the_group_votes_unseen_and_the_winning_pitch_brings_its_author_in(server, pages):
+    fien, (ayla, bram, chen) = joined(server, pages, ["Ayla", "Bram", "Chen"])
+    everyone = [fien, ayla, bram, chen]
+    expect(fien.get_by_text("de casusronde kiest er een")).to_be_visible()
+    fien.get_by_role("button", name="Start de sessie").click()
+    go_to(fien, everyone, "2. Incidenten inbrengen", "Incidenten inbrengen")
+    pitch(ayla, "Jouw casus in een paar zinnen", "Versturen", "Een ouder belt elke week boos op.")
+    pitch(bram, "Jouw casus in een paar zinnen", "Versturen", "Mijn planning wordt steeds omgegooid.")
+    go_to(fien, everyone, "3. Kiezen", "Kiezen")
+    for page in everyone:
+        expect(page.get_by_role("status").filter(has_text="gestemd")).to_have_text("0 van 4 hebben gestemd.")
+
+    planning = bram.locator(".contribution", has_text="Mijn planning")
+    ayla.locator(".contribution", has_text="Mijn planning").get_by_role(
+        "button", name="Stem op deze casus"
+    ).click()
+    expect(
+        ayla.locator(".contribution", has_text="Mijn planning").get_by_role("button", name="Mijn stem")
+    ).to_have_attribute("aria-pressed", "true")
+    # The others see only how many voted, never for what; the facilitator neither.
+    for page in (fien, bram, chen):
+        expect(page.get_by_text("1 van 4 hebben gestemd.")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^\d+ stem(men)?$"))).to_have_count(0)
+    # Ayla moves her vote: still one vote.
+    ayla.locator(".contribution", has_text="Een ouder").get_by_role(
+        "button", name="Stem op deze casus"
+    ).click()
+    expect(
+        ayla.locator(".contribution", has_text="Een ouder").get_by_role("button", name="Mijn stem")
+    ).to_be_visible()
+    expect(chen.get_by_text("1 van 4 hebben gestemd.")).to_be_visible()
+
+    planning.get_by_role("button", name="Stem op deze casus").click()
+    chen.locator(".contribution", has_text="Mijn planning").get_by_role(
+        "button", name="Stem op deze casus"
+    ).click()
+    expect(fien.get_by_text("3 van 4 hebben gestemd.")).to_be_visible()
+    fien.locator(".contribution", has_text="Mijn planning").get_by_role(
+        "button", name="Stem op deze casus"
+    ).click()
+
+    # The last vote decides: everyone sees the chosen case and the votes; Bram brings it.
+    for page in everyone:
+        chosen = page.locator(".contribution", has_text="Mijn planning")
+        expect(chosen.get_by_text("Gekozen casus")).to_be_visible()
+        expect(chosen.get_by_text("3 stemmen")).to_be_visible()
+        expect(page.locator(".contribution", has_text="Een ouder").get_by_text("1 stem")).to_be_visible()
+        expect(page.get_by_role("button", name="Stem op deze casus")).to_have_count(0)
+    expect(bram.get_by_text("Jij bent de inbrenger")).to_be_visible()
+    expect(ayla.get_by_text("Jij bent de inbrenger")).to_have_count(0)
+    # The pitch opens the case in the step where the case is told.
+    go_to(fien, everyone, "4. Het incident", "Het incident")
+    expect(chen.locator(".contribution.kind-case")).to_contain_text("Mijn planning wordt steeds omgegooid.")
+
+
+def test_in_english_a_tie_waits_for_the_facilitator(server, pages):
+    fien, (ayla, bram, chen) = joined(server, pages, ["Ayla", "Bram", "Chen"], "en-GB", "Your name", "Join")
+    everyone = [fien, ayla, bram, chen]
+    fien.get_by_role("button", name="Start the session").click()
+    go_to(fien, everyone, "2. Pitching incidents", "Pitching incidents")
+    pitch(ayla, "Your case in a few sentences", "Send", "A parent calls angry every week.")
+    pitch(bram, "Your case in a few sentences", "Send", "My schedule keeps being changed.")
+    go_to(fien, everyone, "3. Choosing", "Choosing")
+    expect(chen.get_by_text("Everyone votes for one case")).to_be_visible()
+    for page, text in ((ayla, "My schedule"), (bram, "A parent"), (chen, "My schedule")):
+        page.locator(".contribution", has_text=text).get_by_role("button", name="Vote for this case").click()
+    expect(bram.get_by_text("3 of 4 have voted.")).to_be_visible()
+    # Only the facilitator may choose: the participants have no such button.
+    expect(ayla.get_by_role("button", name="Choose this case")).to_have_count(0)
+    fien.locator(".contribution", has_text="A parent").get_by_role(
+        "button", name="Vote for this case"
+    ).click()
+    # 2 to 2: the votes show, nothing is chosen, the facilitator decides.
+    schedule = fien.locator(".contribution", has_text="My schedule")
+    expect(schedule.get_by_text("2 votes")).to_be_visible()
+    expect(bram.get_by_text("You bring the case")).to_have_count(0)
+    schedule.get_by_role("button", name="Choose this case").click()
+    expect(bram.get_by_text("You bring the case")).to_be_visible()
+    expect(ayla.locator(".contribution", has_text="My schedule").get_by_text("Chosen case")).to_be_visible()
