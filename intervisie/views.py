@@ -202,7 +202,8 @@ def _session_page(code: str, view: str, skip: tuple[str, ...], **context) -> str
 def _about(code: str) -> dict:
     """What a person needs to know they found the right session before joining, and nothing more:
 
-    its title, the facilitator's name and the method's name (never the case, people or writing).
+    its title, the facilitator's name, the method's name and whether the group's confidentiality
+    agreement is asked on joining (never the case, people or writing).
     """
     session = _session_or_404(code)
     with db.session() as orm:

@@ -192,7 +192,7 @@ CARDS_RULE = "steps[3].rules[0]"
         (
             lambda d: d["steps"][3]["rules"].append({"type": "cards", "hand": 2}),
             "steps[3].rules",
-            "only once",
+            "given twice",
         ),
     ],
 )

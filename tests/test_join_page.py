@@ -26,6 +26,7 @@ def test_the_join_page_names_the_session_and_keeps_the_rest_to_itself(app, clien
         "title": "Team Oost",
         "facilitator": "Fien",
         "method": {"nl": "Online intervisie in vijf fasen", "en": "Five-phase online intervision"},
+        "confidentiality": False,
     }
     for secret in (case, "Ayla", "Bram", group.created["token"], group.created["facilitator_key"]):
         assert secret not in html

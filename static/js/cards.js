@@ -346,21 +346,23 @@ async function play(ctx, cardId, text = null) {
 }
 
 function drawBox(ctx, { extraAllowed, pileEmpty, focus }) {
-  const texts = answering(currentStep(ctx.state)) ? "ui.cards.answer_draw" : "ui.cards.draw";
+  const texts = answering(currentStep(ctx.state))
+    ? { title: "ui.cards.answer_draw_title", full: "ui.cards.answer_draw_full", any: "ui.cards.answer_draw_any" }
+    : { title: "ui.cards.draw_title", full: "ui.cards.draw_full", any: "ui.cards.draw_any" };
   if (pileEmpty) return h("p", { class: "hint", text: t("ui.cards.pile_empty") });
-  if (!extraAllowed) return h("p", { class: "hint", text: t(`${texts}_full`) });
+  if (!extraAllowed) return h("p", { class: "hint", text: t(texts.full) });
   const from = focus ? [focus] : ctx.deck.quadrants;
   return h(
     "div",
     { class: "draw", role: "group", "aria-labelledby": "draw-title" },
-    h("p", { class: "draw-title", id: "draw-title", text: t(`${texts}_title`) }),
+    h("p", { class: "draw-title", id: "draw-title", text: t(texts.title) }),
     h(
       "div",
       { class: "draw-buttons" },
       from.map((q) =>
         h("button", { type: "button", class: "button q-button", "aria-disabled": ctx.busy ? "true" : null, "data-key": `draw:${q.id}`, on: { click: () => draw(ctx, q.id) } }, dot(q.colour), h("span", { text: pick(q.names) })),
       ),
-      focus ? null : h("button", { type: "button", class: "button q-button", "aria-disabled": ctx.busy ? "true" : null, "data-key": "draw:any", text: t(`${texts}_any`), on: { click: () => draw(ctx, null) } }),
+      focus ? null : h("button", { type: "button", class: "button q-button", "aria-disabled": ctx.busy ? "true" : null, "data-key": "draw:any", text: t(texts.any), on: { click: () => draw(ctx, null) } }),
     ),
   );
 }
