@@ -86,14 +86,18 @@ class Target:
 
     delivery_event: str
 
-    def __init__(self, url: str, http: aiohttp.ClientSession, rec: Recorder):
-        self.url, self.http, self.rec = url, http, rec
+    def __init__(self, urls: list[str], http: aiohttp.ClientSession, rec: Recorder):
+        self.urls, self.http, self.rec = urls, http, rec
+
+    def url_of(self, room: int) -> str:
+        """Rooms take turns over the server processes given (a whole room on one process)."""
+        return self.urls[room % len(self.urls)]
 
     async def client(self, room: int, index: int) -> Member:
         sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=self.http)
         sio.on(self.delivery_event, lambda data: self.rec.delivered(room, index, data))
         sio.on("disconnect", lambda reason=None: self._dropped(index, reason))
-        await sio.connect(self.url, transports=["websocket"], wait_timeout=20)
+        await sio.connect(self.url_of(room), transports=["websocket"], wait_timeout=20)
         return Member(sio, room, index)
 
     def _dropped(self, index: int, reason) -> None:
@@ -132,7 +136,7 @@ class AppTarget(Target):
 
     async def setup_room(self, room: int) -> list[Member]:
         body = {"method_id": "vijf-fasen", "name": "Facilitator"}
-        async with self.http.post(f"{self.url}/api/sessions", json=body) as response:
+        async with self.http.post(f"{self.url_of(room)}/api/sessions", json=body) as response:
             created = await response.json()
         if not created.get("ok"):
             raise RuntimeError(f"create session refused: {created}")
@@ -226,7 +230,7 @@ async def run(
     rec = Recorder()
     connector = aiohttp.TCPConnector(limit=0)  # websockets count against the pool limit
     async with aiohttp.ClientSession(connector=connector) as http:
-        kind = TARGETS[target](url.rstrip("/"), http, rec)
+        kind = TARGETS[target]([one.rstrip("/") for one in url.split(",")], http, rec)
         members: list[Member] = []
         try:
             started = now()
@@ -388,7 +392,11 @@ def describe(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:5000")
+    parser.add_argument(
+        "--url",
+        default="http://127.0.0.1:5000",
+        help="a server, or several, comma-separated: rooms take turns",
+    )
     parser.add_argument("--target", choices=sorted(TARGETS), default="app")
     parser.add_argument("--rooms", type=int, default=10)
     parser.add_argument("--rate", type=float, default=2.0, help="posts per second, all rooms together")
@@ -397,9 +405,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--server-pid", type=int, help="sample this process's CPU use")
     parser.add_argument("--json", help="also write the report here")
     args = parser.parse_args(argv)
-    host = args.url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
-    if host not in ("127.0.0.1", "localhost", "[::1]"):
-        parser.error("the benchmark only targets a server on this machine (127.0.0.1)")
+    for url in args.url.split(","):
+        host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        if host not in ("127.0.0.1", "localhost", "[::1]"):
+            parser.error("the benchmark only targets a server on this machine (127.0.0.1)")
     report = asyncio.run(
         run(args.url, args.rooms, args.rate, args.duration, args.target, args.drain, args.server_pid)
     )
