@@ -85,11 +85,6 @@ class Config:
     WRITING_CHECKS_PER_CONNECTION_PER_MINUTE = _number(
         "INTERVISIE_WRITING_CHECKS_PER_CONNECTION_PER_MINUTE", 60
     )
-    # Texts read while being written (writing:check: the question coach, the privacy guard) one
-    # connection asks a minute: the writing area asks after each pause in typing.
-    WRITING_CHECKS_PER_CONNECTION_PER_MINUTE = _number(
-        "INTERVISIE_WRITING_CHECKS_PER_CONNECTION_PER_MINUTE", 60
-    )
     # Contributions one session holds at most: a real session has a few hundred at most, and this
     # bounds the size of every snapshot (at most about 1 MB).
     MAX_CONTRIBUTIONS_PER_SESSION = _number("INTERVISIE_MAX_CONTRIBUTIONS_PER_SESSION", 500)

@@ -11,8 +11,6 @@ Token buckets, kept in memory, per process:
   code) alike (``LOOKUPS_PER_ADDRESS_PER_MINUTE``);
 - **per connection**, besides its packets: readings of a text being written
   (``writing:check``, ``WRITING_CHECKS_PER_CONNECTION_PER_MINUTE``);
-- **per connection**, besides its packets: readings of a text being written
-  (``writing:check``, ``WRITING_CHECKS_PER_CONNECTION_PER_MINUTE``);
 - **per session**: the packets of everyone in it (``SESSION_EVENTS_PER_SECOND`` /
   ``SESSION_EVENT_BURST``), so one busy session cannot starve the others;
 - **per process** (back-pressure, :class:`Pressure`): while the event loop runs
@@ -123,8 +121,6 @@ class Limits:
         self.entries = TokenBuckets(entries / 60, entries)
         checks = config["WRITING_CHECKS_PER_CONNECTION_PER_MINUTE"]
         self.checks = TokenBuckets(checks / 60, checks)
-        checks = config["WRITING_CHECKS_PER_CONNECTION_PER_MINUTE"]
-        self.checks = TokenBuckets(checks / 60, checks)
         # Connections disconnected for flooding: past this many, the address opens no new ones for a while.
         cuts = config["FLOOD_CUTS_PER_ADDRESS_PER_MINUTE"]
         self.cuts = TokenBuckets(cuts / 60, cuts)
@@ -161,10 +157,6 @@ class Limits:
         """One entry into a session (join, watch, claim, resume): within the connection's budget
         (each builds a whole snapshot) and the address's look-ups of join codes."""
         return self.entries.allow(sid) and self.lookup_allowed(address)
-
-    def check_allowed(self, sid: str) -> bool:
-        """One reading of a text being written (``writing:check``) by connection ``sid``."""
-        return self.checks.allow(sid)
 
     def check_allowed(self, sid: str) -> bool:
         """One reading of a text being written (``writing:check``) by connection ``sid``."""
