@@ -168,6 +168,7 @@ class Method:
             "experience": list(self.fits.experience) if self.fits else [],
             "when": self.fits.when[lang] if self.fits else "",
             "checkin": any("checkin" in s.contribute for s in self.steps),  # check-in cards can be added
+            "case_round": any(s.rule("case_round") for s in self.steps),  # so none is added
             "steps": [
                 {
                     "id": s.id,

@@ -114,6 +114,50 @@ def with_checkin_cards(method: Method) -> Method:
     return parse_method({**document, "deck": CHECKIN_DECK, "steps": steps}, method.source)
 
 
+# The steps a case round adds to a method (``with_case_round``), by the part of the catalogue their
+# texts are in: everyone pitches one case, then the group chooses.
+CASE_ROUND_STEPS = {
+    "pitch": {
+        "id": "casusronde-pitches",
+        "minutes": 5,
+        "contribute": [{"kind": "case_proposal", "roles": ["facilitator", "case_bringer", "participant"]}],
+        "rules": [{"type": "max_per_person", "count": 1}],
+    },
+    "choose": {"id": "casusronde", "minutes": 5},
+}
+# Steps that stay before the case round: the check-in and the review of last time's actions.
+OPENING_KINDS = {"checkin", "review"}
+
+
+def with_case_round(method: Method, vote) -> Method:
+    """The method with a case round added after its opening steps (check-in, review): everyone pitches
+    a case, then the group votes (``vote``: ``hidden``) or the facilitator chooses (``facilitator``).
+
+    Raises RuleViolation ``bad_request`` for another ``vote``, ``case_round_unavailable`` for a
+    method that has a case round already.
+    """
+    if vote not in ("hidden", "facilitator"):
+        raise RuleViolation("bad_request")
+    if any(step.rule("case_round") for step in method.steps):
+        raise RuleViolation("case_round_unavailable")
+    added = [
+        {
+            **raw,
+            **{
+                field: {lang: i18n.translate(lang, f"method.case_round.{part}.{field}") for lang in LANGUAGES}
+                for field in ("names", "purpose", "instructions")
+            },
+        }
+        for part, raw in CASE_ROUND_STEPS.items()
+    ]
+    added[-1]["rules"] = [{"type": "case_round", "vote": vote}]
+    document = method_to_document(method)
+    steps = document["steps"]
+    opening = [{e["kind"] for e in raw["contribute"]} <= OPENING_KINDS for raw in steps]
+    at = opening.index(False) if False in opening else len(steps)
+    return parse_method({**document, "steps": [*steps[:at], *added, *steps[at:]]}, method.source)
+
+
 def _identifier(name: str) -> str:
     """A file id from a name: ``Onze Balint-variant`` gives ``onze-balint-variant``."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()

@@ -273,3 +273,51 @@ def test_a_case_round_goes_back_and_forth_through_the_file_format(app):
     incident = app.extensions["intervisie_methods"]["incident"]
     again = parse_method(method_to_document(incident), "again.yaml")
     assert again.steps[2].rule("case_round").vote == "hidden"
+
+
+# --- a case round added when creating a session ---------------------------------------------
+
+
+def test_a_case_round_can_be_added_to_any_method_after_its_check_in(app, client):
+    group = Group(app, client, participants=2, method_id="vijf-fasen", case_round="hidden")
+    f, chen = group.facilitator, group.people[2]
+    steps = f.snapshot["method"]["steps"]
+    assert [s["id"] for s in steps[:4]] == ["check-in", "casusronde-pitches", "casusronde", "casus"]
+    assert steps[1]["names"]["nl"] == translate("nl", "method.case_round.pitch.names")
+    assert steps[2]["names"]["en"] == translate("en", "method.case_round.choose.names")
+    assert steps[2]["rules"] == [{"type": "case_round", "vote": "hidden"}]
+    f.ok("session:start")
+    group.go(1)
+    pitch = chen.add("case_proposal", "Een klas die niet luistert.")["contribution"]["id"]
+    assert chen.add("case_proposal", "Nog een.")["error"] == "limit_reached"
+    group.go(2)
+    for person in group.everyone:
+        state = person.ok("case:vote", id=pitch)["state"]
+    assert {p["name"]: p["role"] for p in state["participants"]}["Chen"] == "case_bringer"
+    case = chen.reconnect()["snapshot"]["contributions"][-1]
+    assert (case["kind"], case["text"], case["step_index"]) == ("case", "Een klas die niet luistert.", 3)
+
+
+def test_a_facilitator_round_can_be_added_too(app, client):
+    group = Group(app, client, participants=2, method_id="vijf-fasen", case_round="facilitator")
+    assert group.facilitator.snapshot["method"]["steps"][2]["rules"] == [
+        {"type": "case_round", "vote": "facilitator"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method_id", "case_round", "error"),
+    [
+        ("incident", "hidden", "case_round_unavailable"),
+        ("vijf-fasen", "loudest", "bad_request"),
+        ("vijf-fasen", True, "bad_request"),
+    ],
+)
+def test_a_case_round_that_cannot_be_added_is_refused(client, method_id, case_round, error):
+    for lang in ("nl", "en"):
+        answer = client.post(
+            "/api/sessions",
+            json={"method_id": method_id, "name": "Fien", "case_round": case_round, "lang": lang},
+        ).get_json()
+        assert answer["ok"] is False and answer["error"] == error
+        assert answer["message"] == translate(lang, f"error.{error}")

@@ -42,7 +42,8 @@ from .views import decks, snapshot, state_emit, waited_for
 def chosen_method(payload: dict) -> Method:
     """The method a new session runs: an installed one (``method_id``) or the group's own file
     (``method_file``, see ``tailoring.read_own_method``), tailored by ``plan`` when one is given, with
-    check-in cards when ``checkin_cards`` is true."""
+    check-in cards when ``checkin_cards`` is true, with a case round when ``case_round`` says how it
+    chooses (``hidden``: by vote; ``facilitator``)."""
     if payload.get("method_file") is not None:
         method = tailoring.read_own_method(payload["method_file"], decks())
     else:
@@ -58,6 +59,8 @@ def chosen_method(payload: dict) -> Method:
     if checkin_cards:
         method = tailoring.with_checkin_cards(method)
         check_deck(method, decks())
+    if payload.get("case_round") is not None:
+        method = tailoring.with_case_round(method, payload["case_round"])
     return method
 
 

@@ -80,6 +80,8 @@ function showSteps() {
   for (const set of form.querySelectorAll("fieldset.steps")) set.hidden = set.dataset.method !== chosen();
   const checkin = $("#checkin-cards-field");
   if (checkin) checkin.hidden = !chosenOption()?.hasAttribute("data-checkin");
+  const caseRound = $("#case-round-field");
+  if (caseRound) caseRound.hidden = Boolean(chosenOption()?.hasAttribute("data-case-round"));
   const decks = $("#decks");
   if (decks) {
     decks.hidden = !methodDeck();
@@ -325,6 +327,7 @@ form.addEventListener("submit", async (event) => {
         auto_start_timer: form.elements.auto_start_timer.checked,
         confidentiality: form.elements.confidentiality.checked,
         checkin_cards: Boolean($("#checkin-cards-field:not([hidden]) input")?.checked),
+        case_round: $("#case-round-field:not([hidden]) select")?.value || undefined,
         follow_up_record: followUpRecord ?? undefined,
         ...(methodDeck() && $("#decks") ? { deck_id: form.elements.deck.value } : {}),
       }),

@@ -128,3 +128,18 @@ def test_in_english_a_tie_waits_for_the_facilitator(server, pages):
     schedule.get_by_role("button", name="Choose this case").click()
     expect(bram.get_by_text("You bring the case")).to_be_visible()
     expect(ayla.locator(".contribution", has_text="My schedule").get_by_text("Chosen case")).to_be_visible()
+
+
+def test_the_start_page_adds_a_case_round_to_a_method_without_one(server, pages):
+    fien = pages.open(f"{server.url}/")
+    fien.get_by_role("radio", name=re.compile("Incidentmethode")).check()
+    expect(fien.get_by_label("Casusronde")).to_be_hidden()  # it has its own
+    fien.get_by_role("radio", name=re.compile("Online intervisie in vijf fasen")).check()
+    fien.get_by_label("Casusronde").select_option(label="Iedereen brengt een casus in en ik kies")
+    fien.get_by_label("Jouw naam").fill("Fien")
+    fien.get_by_role("button", name="Sessie aanmaken").click()
+    fien.wait_for_url(re.compile(r"/s/[A-Z0-9]+/facilitator$"))
+    plan = fien.locator("section").filter(has=fien.get_by_role("heading", name="Zo ziet de sessie eruit"))
+    expect(plan.get_by_role("listitem").nth(1)).to_contain_text("Casussen inbrengen")
+    expect(plan.get_by_role("listitem").nth(2)).to_contain_text("Casus kiezen")
+    expect(fien.get_by_role("button", name="Start de sessie")).to_be_enabled()
