@@ -96,6 +96,8 @@ class LiveServer:
             # No back-pressure: a loaded test machine must not turn events into "busy" answers.
             # The tests of back-pressure, and the sample deployment, set it themselves.
             "INTERVISIE_BUSY_LAG_MS": "0",
+            # The privacy guard's worker (deduce: ~1 GB, seconds of loading) only where a test asks for it.
+            "INTERVISIE_PRIVACY_GUARD": "0",
             **self.extra_env,
         }
         if "DATABASE_URL" not in self.extra_env and os.environ.get("INTERVISIE_TEST_DATABASE_URL"):
