@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import resource
 import time
@@ -224,8 +225,33 @@ async def run(
     target: str = "app",
     drain: float = 10.0,
     server_pid: int | None = None,
+    procs: int = 1,
 ) -> dict:
-    """Set up the rooms, post for ``duration`` seconds at ``rate`` posts/s in total, and report."""
+    """Set up the rooms, post for ``duration`` seconds at ``rate`` posts/s in total, and report.
+
+    With ``procs`` > 1 the rooms and the rate are shared out over that many
+    generator processes, which post in the same window; their samples are merged.
+    """
+    if procs > 1:
+        return await asyncio.to_thread(
+            run_spread, url, rooms, rate, duration, target, drain, server_pid, procs
+        )
+    samples = await run_share(url, range(rooms), rate, duration, target, drain, server_pid)
+    return report_of(samples, target, rooms, rate, duration)
+
+
+async def run_share(
+    url: str,
+    rooms: range,
+    rate: float,
+    duration: float,
+    target: str,
+    drain: float,
+    server_pid: int | None,
+    ready=None,
+) -> dict:
+    """This process's part: set up ``rooms``, wait at ``ready`` (a multiprocessing barrier) if given,
+    post at ``rate``; the raw samples (see ``samples_of``)."""
     raise_fd_limit()
     rec = Recorder()
     connector = aiohttp.TCPConnector(limit=0)  # websockets count against the pool limit
@@ -242,21 +268,87 @@ async def run(
 
             failed = [
                 outcome
-                for outcome in await asyncio.gather(
-                    *(setup(room) for room in range(rooms)), return_exceptions=True
-                )
+                for outcome in await asyncio.gather(*(setup(room) for room in rooms), return_exceptions=True)
                 if isinstance(outcome, BaseException)
             ]
             if failed:
-                raise RuntimeError(f"{len(failed)} of {rooms} rooms could not be set up") from failed[0]
+                if ready is not None:
+                    ready.abort()  # the other processes stop waiting too
+                raise RuntimeError(f"{len(failed)} of {len(rooms)} rooms could not be set up") from failed[0]
             setup_s = now() - started
-            report = await measure(kind, rec, members, rate, duration, drain, server_pid)
-            report["setup_s"] = round(setup_s, 1)
+            if ready is not None:
+                await asyncio.to_thread(ready.wait, SPREAD_SETUP_TIMEOUT)
+            samples = await measure(kind, rec, members, rate, duration, drain, server_pid)
+            samples |= {"setup_s": setup_s, "clients": len(members)}
         finally:
             rec.closing = True
             await asyncio.gather(*(m.sio.disconnect() for m in members), return_exceptions=True)
-    report.update(target=target, rooms=rooms, clients=len(members), rate=rate, duration=duration)
-    return report
+    return samples
+
+
+SPREAD_SETUP_TIMEOUT = 600.0  # seconds the generator processes wait for each other's rooms
+
+
+def _share(url, rooms, rate, duration, target, drain, server_pid, ready, results) -> None:
+    """One generator process: its samples (or its failure) onto the ``results`` queue."""
+    try:
+        samples = asyncio.run(run_share(url, rooms, rate, duration, target, drain, server_pid, ready))
+    except Exception as exc:
+        results.put({"failed": repr(exc)})
+    else:
+        results.put(samples)
+
+
+def run_spread(url, rooms, rate, duration, target, drain, server_pid, procs) -> dict:
+    """Rooms dealt round-robin over ``procs`` processes, each posting rate/procs, started together."""
+    context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited event loop
+    ready, results = context.Barrier(procs), context.Queue()
+    workers = [
+        context.Process(
+            target=_share,
+            args=(
+                url,
+                range(i, rooms, procs),
+                rate / procs,
+                duration,
+                target,
+                drain,
+                server_pid,
+                ready,
+                results,
+            ),
+        )
+        for i in range(procs)
+    ]
+    for worker in workers:
+        worker.start()
+    parts = [results.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    failed = [part["failed"] for part in parts if "failed" in part]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {procs} generator processes failed: {failed[0]}")
+    return report_of(merged(parts), target, rooms, rate, duration) | {"generator_procs": procs}
+
+
+def merged(parts: list[dict]) -> dict:
+    """The samples of several processes as one: lists joined, counts added, the widest window."""
+    out = {}
+    for key, value in parts[0].items():
+        values = [part[key] for part in parts]
+        if isinstance(value, list):
+            out[key] = [v for vs in values for v in vs]
+        elif isinstance(value, dict):
+            out[key] = sum((Counter(v) for v in values), Counter())
+        elif key in ("first", "setup_s", "sending"):
+            out[key] = (min if key == "first" else max)(v for v in values if v is not None)
+        elif key == "finished":
+            out[key] = max((v for v in values if v is not None), default=None)
+        elif key in ("server_cpu_s", "machine_cpu_s"):  # the same server and machine, the same window
+            out[key] = None if value is None else sum(values) / len(values)
+        else:
+            out[key] = sum(values)
+    return out
 
 
 async def measure(kind: Target, rec, members, rate, duration, drain, server_pid) -> dict:
@@ -307,14 +399,10 @@ async def measure(kind: Target, rec, members, rate, duration, drain, server_pid)
         task.add_done_callback(pending.discard)
     await asyncio.sleep(max(0.0, t0 + total / rate - now()))  # the schedule's last interval
     sending = now() - t0
-    # CPU use while posting, in % of one core; "others" is everything else on the machine.
-    own = 100 * (time.process_time() - cpu0[0]) / sending
-    server = 100 * (cpu_seconds(server_pid) - cpu0[1]) / sending if cpu0[1] is not None else None
-    machine = 100 * (machine_cpu_seconds() - cpu0[2]) / sending
-    cpu = {
-        "generator_cpu_pct": round(own),
-        "server_cpu_pct": None if server is None else round(server),
-        "others_cpu_pct": None if server is None else max(0, round(machine - own - server)),
+    cpu = {  # CPU seconds while posting
+        "own_cpu_s": time.process_time() - cpu0[0],
+        "server_cpu_s": cpu_seconds(server_pid) - cpu0[1] if cpu0[1] is not None else None,
+        "machine_cpu_s": machine_cpu_seconds() - cpu0[2],
     }
     if pending:
         await asyncio.wait(set(pending), timeout=ACK_TIMEOUT + 1)
@@ -323,45 +411,79 @@ async def measure(kind: Target, rec, members, rate, duration, drain, server_pid)
         await asyncio.sleep(0.05)
     stop.set()
     await lag_task
-    return summarise(rec, total, sending, lags, late) | cpu
+    return samples_of(rec, total, sending, lags, late) | cpu
 
 
-def summarise(rec: Recorder, total: int, sending: float, lags: list[float], late: list[float]) -> dict:
+def samples_of(rec: Recorder, total: int, sending: float, lags: list[float], late: list[float]) -> dict:
+    """The run's raw figures (seconds, counts, perf_counter times): what processes merge before summing up."""
     posts = list(rec.posts.values())
     accepted = [p for p in posts if p.acked and not p.error]
     done = [p for p in accepted if len(p.received) == ROOM_SIZE]
     lost = [p for p in accepted if len(p.received) < ROOM_SIZE]
-    last = [max(p.received.values()) - p.sent for p in done]
-    each = [t - p.sent for p in posts for t in p.received.values()]
-    acks = [p.acked - p.sent for p in accepted]
-    finished = max((max(p.received.values()) for p in done), default=None)
-    first = min((p.sent for p in posts), default=None)
-
-    def ms(values, q):
-        value = percentile(values, q)
-        return None if value is None else round(value * 1000, 1)
-
     return {
-        "sent": total,
-        "sent_per_s": round(total / sending, 2),
+        "total": total,
+        "sending": sending,
         "accepted": len(accepted),
-        "delivered_to_all": len(done),
-        # Over the posting window at least, so a lone post does not count as a rate.
-        "achieved_per_s": round(len(done) / max(finished - first, sending), 2) if done else 0.0,
-        "last_member_ms": {f"p{q}": ms(last, q) for q in (50, 95, 99)} | {"max": ms(last, 100)},
-        "delivery_ms": {f"p{q}": ms(each, q) for q in (50, 95, 99)},
-        "ack_ms": {f"p{q}": ms(acks, q) for q in (50, 99)},
-        # Nagle + delayed ACK shows as a cluster just above 40 ms.
-        "over_40ms_pct": {"delivery": share_over(each, 0.040), "ack": share_over(acks, 0.040)},
-        "deliveries": len(each),
+        "done": len(done),
+        "last": [max(p.received.values()) - p.sent for p in done],
+        "each": [t - p.sent for p in posts for t in p.received.values()],
+        "acks": [p.acked - p.sent for p in accepted],
+        "finished": max((max(p.received.values()) for p in done), default=None),
+        "first": min((p.sent for p in posts), default=None),
         "errors": dict(rec.errors),
         "lost": len(lost),
         "lost_deliveries": sum(ROOM_SIZE - len(p.received) for p in lost),
         "duplicates": rec.duplicates,
         "strays": rec.strays,
         "disconnects": dict(rec.disconnects),
-        "generator_loop_lag_ms": {"p99": ms(lags, 99), "max": ms(lags, 100)},
-        "send_late_ms": {"p99": ms(late, 99), "max": ms(late, 100)},
+        "lags": lags,
+        "late": late,
+    }
+
+
+def report_of(s: dict, target: str, rooms: int, rate: float, duration: float) -> dict:
+    """The report from raw samples: percentiles in ms, rates per second, CPU in % of one core."""
+
+    def ms(values, q):
+        value = percentile(values, q)
+        return None if value is None else round(value * 1000, 1)
+
+    sending, each, acks = s["sending"], s["each"], s["acks"]
+    own, server = 100 * s["own_cpu_s"] / sending, s["server_cpu_s"]
+    server = None if server is None else 100 * server / sending
+    machine = 100 * s["machine_cpu_s"] / sending  # "others" is everything else on the machine
+    return {
+        "target": target,
+        "rooms": rooms,
+        "clients": s["clients"],
+        "rate": rate,
+        "duration": duration,
+        "setup_s": round(s["setup_s"], 1),
+        "sent": s["total"],
+        "sent_per_s": round(s["total"] / sending, 2),
+        "accepted": s["accepted"],
+        "delivered_to_all": s["done"],
+        # Over the posting window at least, so a lone post does not count as a rate.
+        "achieved_per_s": round(s["done"] / max(s["finished"] - s["first"], sending), 2)
+        if s["done"]
+        else 0.0,
+        "last_member_ms": {f"p{q}": ms(s["last"], q) for q in (50, 95, 99)} | {"max": ms(s["last"], 100)},
+        "delivery_ms": {f"p{q}": ms(each, q) for q in (50, 95, 99)},
+        "ack_ms": {f"p{q}": ms(acks, q) for q in (50, 99)},
+        # Nagle + delayed ACK shows as a cluster just above 40 ms.
+        "over_40ms_pct": {"delivery": share_over(each, 0.040), "ack": share_over(acks, 0.040)},
+        "deliveries": len(each),
+        "errors": dict(s["errors"]),
+        "lost": s["lost"],
+        "lost_deliveries": s["lost_deliveries"],
+        "duplicates": s["duplicates"],
+        "strays": s["strays"],
+        "disconnects": dict(s["disconnects"]),
+        "generator_loop_lag_ms": {"p99": ms(s["lags"], 99), "max": ms(s["lags"], 100)},
+        "send_late_ms": {"p99": ms(s["late"], 99), "max": ms(s["late"], 100)},
+        "generator_cpu_pct": round(own),
+        "server_cpu_pct": None if server is None else round(server),
+        "others_cpu_pct": None if server is None else max(0, round(machine - own - server)),
     }
 
 
@@ -403,6 +525,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of posting")
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers")
     parser.add_argument("--server-pid", type=int, help="sample this process's CPU use")
+    parser.add_argument("--procs", type=int, default=1, help="generator processes to spread the rooms over")
     parser.add_argument("--json", help="also write the report here")
     args = parser.parse_args(argv)
     for url in args.url.split(","):
@@ -410,7 +533,16 @@ def main(argv: list[str] | None = None) -> None:
         if host not in ("127.0.0.1", "localhost", "[::1]"):
             parser.error("the benchmark only targets a server on this machine (127.0.0.1)")
     report = asyncio.run(
-        run(args.url, args.rooms, args.rate, args.duration, args.target, args.drain, args.server_pid)
+        run(
+            args.url,
+            args.rooms,
+            args.rate,
+            args.duration,
+            args.target,
+            args.drain,
+            args.server_pid,
+            args.procs,
+        )
     )
     print(describe(report), flush=True)
     if args.json:
