@@ -169,6 +169,7 @@ class Method:
             "when": self.fits.when[lang] if self.fits else "",
             "checkin": any("checkin" in s.contribute for s in self.steps),  # check-in cards can be added
             "case_round": any(s.rule("case_round") for s in self.steps),  # so none is added
+            "review": any("review" in s.contribute for s in self.steps),  # so none is added
             "steps": [
                 {
                     "id": s.id,

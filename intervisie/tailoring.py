@@ -140,20 +140,42 @@ def with_case_round(method: Method, vote) -> Method:
         raise RuleViolation("bad_request")
     if any(step.rule("case_round") for step in method.steps):
         raise RuleViolation("case_round_unavailable")
-    added = [
-        {
-            **raw,
-            **{
-                field: {lang: i18n.translate(lang, f"method.case_round.{part}.{field}") for lang in LANGUAGES}
-                for field in ("names", "purpose", "instructions")
-            },
-        }
-        for part, raw in CASE_ROUND_STEPS.items()
-    ]
+    added = [_added_step(f"case_round.{part}", raw) for part, raw in CASE_ROUND_STEPS.items()]
     added[-1]["rules"] = [{"type": "case_round", "vote": vote}]
+    return _with_steps(method, added, OPENING_KINDS)
+
+
+# The review of last time's actions (``with_review``): everyone says what came of theirs.
+REVIEW_STEP = {
+    "id": "terugblik-acties",
+    "minutes": 5,
+    "contribute": [{"kind": "review", "roles": ["facilitator", "case_bringer", "participant"]}],
+}
+
+
+def with_review(method: Method) -> Method:
+    """The method with a review of last time's actions after its check-in; the session shows those
+    actions there (``Session.carried_actions``). Raises RuleViolation ``review_unavailable`` for a
+    method that has a review step already."""
+    if any("review" in step.contribute for step in method.steps):
+        raise RuleViolation("review_unavailable")
+    return _with_steps(method, [_added_step("review", REVIEW_STEP)], {"checkin"})
+
+
+def _added_step(part: str, raw: dict) -> dict:
+    """A step a tailoring adds, in the file format: ``raw`` with its texts from ``method.<part>.*``."""
+    texts = {
+        field: {lang: i18n.translate(lang, f"method.{part}.{field}") for lang in LANGUAGES}
+        for field in ("names", "purpose", "instructions")
+    }
+    return {**raw, **texts}
+
+
+def _with_steps(method: Method, added: list[dict], before: set[str]) -> Method:
+    """The method with ``added`` steps after its first steps that take only kinds in ``before``."""
     document = method_to_document(method)
     steps = document["steps"]
-    opening = [{e["kind"] for e in raw["contribute"]} <= OPENING_KINDS for raw in steps]
+    opening = [{e["kind"] for e in raw["contribute"]} <= before for raw in steps]
     at = opening.index(False) if False in opening else len(steps)
     return parse_method({**document, "steps": [*steps[:at], *added, *steps[at:]]}, method.source)
 

@@ -321,3 +321,44 @@ def test_a_case_round_that_cannot_be_added_is_refused(client, method_id, case_ro
         ).get_json()
         assert answer["ok"] is False and answer["error"] == error
         assert answer["message"] == translate(lang, f"error.{error}")
+
+
+# --- the review of last time's actions ------------------------------------------------------
+
+
+def test_a_follow_up_opens_with_last_times_actions_then_its_case_round(app, client, group):
+    group.start()
+    group.go(6)  # takeaways and actions
+    group.case_bringer.ok("contribution:add", client_id="a" * 16, kind="action", text="Elke vrijdag plannen.")
+    group.facilitator.ok("session:end")
+    follow_up = {"code": group.code, "token": group.facilitator.token}
+    later = Group(app, client, participants=2, follow_up=follow_up, review_step=True, case_round="hidden")
+    f, (ayla, bram, _) = later.facilitator, later.people
+    snap = f.snapshot
+    assert [s["id"] for s in snap["method"]["steps"][:4]] == [
+        "check-in",
+        "terugblik-acties",
+        "casusronde-pitches",
+        "casusronde",
+    ]
+    assert snap["carried_actions"] == [{"text": "Elke vrijdag plannen."}]
+    assert snap["method"]["steps"][1]["contribute"] == {
+        "review": ["facilitator", "case_bringer", "participant"]
+    }
+    f.ok("session:start")
+    later.go(1)
+    assert ayla.add("review", "Gedaan: het scheelde veel gedoe.")["ok"]
+    assert bram.add("question", "Hoe ging het?")["error"] == "wrong_step"
+
+
+def test_a_review_step_is_refused_where_the_method_has_one(client):
+    for lang in ("nl", "en"):
+        answer = client.post(
+            "/api/sessions", json={"method_id": "incident", "name": "Fien", "review_step": True, "lang": lang}
+        ).get_json()
+        assert answer["error"] == "review_unavailable"
+        assert answer["message"] == translate(lang, "error.review_unavailable")
+    answer = client.post(
+        "/api/sessions", json={"method_id": "vijf-fasen", "name": "Fien", "review_step": "ja"}
+    )
+    assert answer.get_json()["error"] == "bad_request"

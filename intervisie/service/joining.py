@@ -43,7 +43,8 @@ def chosen_method(payload: dict) -> Method:
     """The method a new session runs: an installed one (``method_id``) or the group's own file
     (``method_file``, see ``tailoring.read_own_method``), tailored by ``plan`` when one is given, with
     check-in cards when ``checkin_cards`` is true, with a case round when ``case_round`` says how it
-    chooses (``hidden``: by vote; ``facilitator``)."""
+    chooses (``hidden``: by vote; ``facilitator``), with a review of last time's actions when
+    ``review_step`` is true."""
     if payload.get("method_file") is not None:
         method = tailoring.read_own_method(payload["method_file"], decks())
     else:
@@ -59,6 +60,11 @@ def chosen_method(payload: dict) -> Method:
     if checkin_cards:
         method = tailoring.with_checkin_cards(method)
         check_deck(method, decks())
+    review = payload.get("review_step", False)
+    if not isinstance(review, bool):
+        raise RuleViolation("bad_request")
+    if review:
+        method = tailoring.with_review(method)
     if payload.get("case_round") is not None:
         method = tailoring.with_case_round(method, payload["case_round"])
     return method

@@ -82,6 +82,8 @@ function showSteps() {
   if (checkin) checkin.hidden = !chosenOption()?.hasAttribute("data-checkin");
   const caseRound = $("#case-round-field");
   if (caseRound) caseRound.hidden = Boolean(chosenOption()?.hasAttribute("data-case-round"));
+  const review = $("#review-step-field");
+  if (review) review.hidden = Boolean(chosenOption()?.hasAttribute("data-review"));
   const decks = $("#decks");
   if (decks) {
     decks.hidden = !methodDeck();
@@ -328,6 +330,7 @@ form.addEventListener("submit", async (event) => {
         confidentiality: form.elements.confidentiality.checked,
         checkin_cards: Boolean($("#checkin-cards-field:not([hidden]) input")?.checked),
         case_round: $("#case-round-field:not([hidden]) select")?.value || undefined,
+        review_step: Boolean($("#review-step-field:not([hidden]) input")?.checked),
         follow_up_record: followUpRecord ?? undefined,
         ...(methodDeck() && $("#decks") ? { deck_id: form.elements.deck.value } : {}),
       }),
