@@ -11,6 +11,7 @@ from intervisie.session import PITCH_MAX_LENGTH
 from intervisie.tailoring import explain
 
 from .conftest import Group
+from .test_methods_library import expire_timer
 
 PITCHES = {
     "Ayla": "Een ouder die elke week boos belt over het rooster.",
@@ -362,3 +363,13 @@ def test_a_review_step_is_refused_where_the_method_has_one(client):
         "/api/sessions", json={"method_id": "vijf-fasen", "name": "Fien", "review_step": "ja"}
     )
     assert answer.get_json()["error"] == "bad_request"
+
+
+def test_times_up_does_not_move_past_a_round_that_has_not_chosen(app, pitched):
+    pitched.facilitator.ok("session:settings", auto_advance=True)
+    pitched.facilitator.ok("timer:control", action="start")
+    assert expire_timer(app)[-1].data["session"]["step_index"] == 2
+    pitched.facilitator.ok("case:choose", id=pitched.pitches["Ayla"])
+    pitched.facilitator.ok("timer:control", action="reset")
+    pitched.facilitator.ok("timer:control", action="start")
+    assert expire_timer(app)[-1].data["session"]["step_index"] == 3

@@ -141,10 +141,15 @@ def loop_back(sid: str, payload: dict, now: float) -> Outcome:
     return facilitator_action(sid, payload, now, change, facilitator_only=False)
 
 
+def lacks_case_bringer(session: Session, index: int) -> bool:
+    """Whether step ``index`` needs a case bringer and nobody is one (a case round has not chosen yet)."""
+    has_one = any(p.role == "case_bringer" and not p.removed for p in session.participants)
+    return not has_one and rules.needs_case_bringer(method_of(session), index)
+
+
 def require_case_bringer(session: Session, index: int) -> None:
     """Refuse to open step ``index`` without a case bringer, unless a case round is still to come."""
-    has_one = any(p.role == "case_bringer" and not p.removed for p in session.participants)
-    if not has_one and rules.needs_case_bringer(method_of(session), index):
+    if lacks_case_bringer(session, index):
         raise RuleViolation("needs_case_bringer")
 
 
@@ -428,7 +433,9 @@ def _expire(session_id: str, deadline: float, now: float) -> list[Emit]:
             session.control += 1  # a 'next turn' sent for the speaker before is stale
         advance = rules.moves_on_by_itself(step, session.auto_advance)
         advance = advance and session.status == "running" and not in_round
-        if advance and session.step_index + 1 < len(steps):
+        advance = advance and session.step_index + 1 < len(steps)
+        # A case round that has not chosen yet waits for its choice, as 'next step' would.
+        if advance and not lacks_case_bringer(session, session.step_index + 1):
             emits.extend(open_step(orm, session, session.step_index + 1, now))
             if session.timer_state != "running":  # moving on by itself always starts the next step's time
                 store_timer(session, timer_of(session).start(now))
