@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from intervisie.i18n import translate
 from intervisie.methods import MethodError, method_to_document, parse_method
-from intervisie.session import PITCH_MAX_LENGTH
+from intervisie.session import PITCH_MAX_LENGTH, vote_winner
 from intervisie.tailoring import explain
 
 from .conftest import Group
@@ -373,3 +377,21 @@ def test_times_up_does_not_move_past_a_round_that_has_not_chosen(app, pitched):
     pitched.facilitator.ok("timer:control", action="reset")
     pitched.facilitator.ok("timer:control", action="start")
     assert expire_timer(app)[-1].data["session"]["step_index"] == 3
+
+
+# --- the rule, for any votes ------------------------------------------------------------------
+
+
+@given(
+    votes=st.dictionaries(st.sampled_from("ABCDEFG"), st.sampled_from("xyz"), max_size=7),
+    voters=st.sets(st.sampled_from("ABCDEFG"), max_size=7),
+)
+def test_the_winner_is_the_one_pitch_ahead_once_everyone_voted(votes, voters):
+    winner = vote_winner(votes, voters)
+    counts = Counter(votes.values())
+    if not voters or not voters <= votes.keys():
+        assert winner is None
+    elif winner is None:
+        assert sorted(counts.values())[-2:].count(max(counts.values())) == 2  # a tie at the top
+    else:
+        assert all(n < counts[winner] for pitch, n in counts.items() if pitch != winner)
