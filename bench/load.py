@@ -90,15 +90,16 @@ class Target:
     def __init__(self, urls: list[str], http: aiohttp.ClientSession, rec: Recorder):
         self.urls, self.http, self.rec = urls, http, rec
 
-    def url_of(self, room: int) -> str:
-        """Rooms take turns over the server processes given (a whole room on one process)."""
-        return self.urls[room % len(self.urls)]
+    def url_of(self, room: int, index: int = 0) -> str:
+        """Members are dealt over the server processes given, each room starting on the next one: as
+        behind nginx (sticky by address), a room's people sit on several processes."""
+        return self.urls[(room + index) % len(self.urls)]
 
     async def client(self, room: int, index: int) -> Member:
         sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=self.http)
         sio.on(self.delivery_event, lambda data: self.rec.delivered(room, index, data))
         sio.on("disconnect", lambda reason=None: self._dropped(index, reason))
-        await sio.connect(self.url_of(room), transports=["websocket"], wait_timeout=20)
+        await sio.connect(self.url_of(room, index), transports=["websocket"], wait_timeout=20)
         return Member(sio, room, index)
 
     def _dropped(self, index: int, reason) -> None:
@@ -224,7 +225,7 @@ async def run(
     duration: float,
     target: str = "app",
     drain: float = 10.0,
-    server_pid: int | None = None,
+    server_pid: int | list[int] | None = None,
     procs: int = 1,
 ) -> dict:
     """Set up the rooms, post for ``duration`` seconds at ``rate`` posts/s in total, and report.
@@ -247,7 +248,7 @@ async def run_share(
     duration: float,
     target: str,
     drain: float,
-    server_pid: int | None,
+    server_pid: int | list[int] | None,
     ready=None,
 ) -> dict:
     """This process's part: set up ``rooms``, wait at ``ready`` (a multiprocessing barrier) if given,
@@ -386,7 +387,12 @@ async def measure(kind: Target, rec, members, rate, duration, drain, server_pid)
     lags: list[float] = []
     stop = asyncio.Event()
     lag_task = asyncio.create_task(watch_loop_lag(lags, stop))
-    cpu0 = (time.process_time(), cpu_seconds(server_pid) if server_pid else None, machine_cpu_seconds())
+    pids = [server_pid] if isinstance(server_pid, int) else list(server_pid or ())
+
+    def servers_cpu() -> float | None:
+        return sum(cpu_seconds(pid) for pid in pids) if pids else None
+
+    cpu0 = (time.process_time(), servers_cpu(), machine_cpu_seconds())
     t0 = now() + 0.05
     late: list[float] = []
     for seq in range(total):
@@ -401,7 +407,7 @@ async def measure(kind: Target, rec, members, rate, duration, drain, server_pid)
     sending = now() - t0
     cpu = {  # CPU seconds while posting
         "own_cpu_s": time.process_time() - cpu0[0],
-        "server_cpu_s": cpu_seconds(server_pid) - cpu0[1] if cpu0[1] is not None else None,
+        "server_cpu_s": servers_cpu() - cpu0[1] if cpu0[1] is not None else None,
         "machine_cpu_s": machine_cpu_seconds() - cpu0[2],
     }
     if pending:
@@ -524,7 +530,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=2.0, help="posts per second, all rooms together")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of posting")
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers")
-    parser.add_argument("--server-pid", type=int, help="sample this process's CPU use")
+    parser.add_argument(
+        "--server-pid",
+        type=lambda text: [int(pid) for pid in text.split(",")],
+        help="sample this process's CPU use (several, comma-separated: their sum)",
+    )
     parser.add_argument("--procs", type=int, default=1, help="generator processes to spread the rooms over")
     parser.add_argument("--json", help="also write the report here")
     args = parser.parse_args(argv)
