@@ -110,6 +110,8 @@ EVENT_FIELDS = {
     "contribution:add": ["client_id", "kind", "text", "details", "step_index"],
     "contribution:mark": ["id", "value", "on"],
     "contribution:hide": ["id", "hidden"],
+    "case:vote": ["id"],
+    "case:choose": ["id"],
     "card:play": ["client_id", "card_id", "text"],
     "cards:draw": ["participant_id", "quadrant"],
     "cards:deal": ["control"],
