@@ -210,6 +210,7 @@ def check_step_minutes(method: Method, overrides) -> dict[str, int]:
 
 # --- contributions -----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Contributor:
     """Who is acting, as the rules need to know them."""
