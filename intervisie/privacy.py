@@ -229,8 +229,10 @@ def findings(text: str, language: str, known_names: Iterable[str] = ()) -> list[
         kind = _KIND_OF_TAG.get(tag)
         if kind is None or (found and start < found[-1]["end"]):
             continue
-        if kind == "name" and not _is_third_party(text[start:end], lang, known):
-            continue
+        if kind == "name":
+            start = _past_sentence_opener(text, start, end, lang)
+            if not _is_third_party(text[start:end], lang, known):
+                continue
         found.append({"start": start, "end": end, "kind": kind, "replacement": ""})
     for item in found:
         item["replacement"] = _replacement(text, item, lang, letters)
@@ -243,6 +245,21 @@ def _is_third_party(name: str, lang: str, known: set[str]) -> bool:
     if lang == "en" and len(words) == 1 and words <= _ENGLISH_WORDS:
         return False
     return bool(words - known)
+
+
+def _past_sentence_opener(text: str, start: int, end: int, lang: str) -> int:
+    """Where a name starts without the English word that opens its sentence ("When Maria Lopez").
+
+    English capitalises a sentence's first word, and deduce then reads it as part of the name that
+    follows: replacing the name would take the word along.
+    """
+    opener = re.match(r"(\S+)\s+(?=\S)", text[start:end])
+    word = opener[1].strip(string.punctuation).casefold() if opener else ""
+    if lang != "en" or word not in _ENGLISH_WORDS or word in _TITLES:
+        return start
+    if text[:start].rstrip()[-1:] not in ("", ".", "!", "?", ":", ";"):
+        return start  # mid-sentence: a capital that belongs to the name ("Will Smith")
+    return start + opener.end()
 
 
 def _name_words(names: Iterable[str]) -> set[str]:

@@ -63,19 +63,19 @@ TEXTS = {
         "question_field": "Ask an open question",
         "send": "Send",
         "case": (
-            "My client Mrs Evans called me yesterday from 020 7946 0958 and emailed me at "
-            "j.evans@example.com. Bram and Fien know about it. What should I do?"
+            "When Peter Jansen called me yesterday from 020 7946 0958, he also emailed me at "
+            "p.jansen@example.com. Bram and Fien know about it. What should I do?"
         ),
-        "client": "Mrs Evans",
+        "client": "Peter Jansen",  # not "When Peter Jansen": the word opening the sentence stays
         "phone": "020 7946 0958",
-        "email": "j.evans@example.com",
+        "email": "p.jansen@example.com",
         "replacement": "client A",
         "question": "What did you do when you saw BSN 111222333 in the file?",
         "title": "Details of someone outside the group?",
         "found": {
-            "name": "A name: ‘Mrs Evans’",
+            "name": "A name: ‘Peter Jansen’",
             "phone": "A phone number: ‘020 7946 0958’",
-            "email": "An e-mail address: ‘j.evans@example.com’",
+            "email": "An e-mail address: ‘p.jansen@example.com’",
             "bsn": "A citizen service number (BSN): ‘111222333’",
         },
         "replace": "Replace with ‘client A’",
