@@ -16,6 +16,8 @@ from playwright.sync_api import expect
 
 from tests.support import MANY_PEOPLE_ONE_ADDRESS, LiveServer
 
+from .conftest import screenshot
+
 pytestmark = pytest.mark.browser
 # The guard's process loads deduce's tables: seconds on a quiet machine, a minute or more on a busy one.
 GUARD_LOAD_S = 150
@@ -34,7 +36,7 @@ TEXTS = {
         "question_field": "Stel een open vraag",
         "send": "Versturen",
         "case": (
-            "Mijn cliënt Pieter de Groot belde gisteren op 06-12345678 en mailde daarna naar "
+            "Gisteren belde Pieter de Groot me op 06-12345678 en daarna mailde hij naar "
             "pieter.degroot@example.nl. Bram en Fien weten ervan. Wat moet ik doen?"
         ),
         "client": "Pieter de Groot",
@@ -162,6 +164,7 @@ def test_the_nudge_names_personal_data_replaces_a_name_in_one_click_and_blocks_n
     for person in ("Bram", "Fien"):  # in the session: not flagged
         expect(nudge).not_to_contain_text(f"‘{person}’")
     expect(privacy_nudge(bram)).to_have_count(0)  # the author alone is told
+    screenshot(ayla, f"privacy-nudge-case-375-{lang}")
 
     # One click puts "cliënt A" in place of the name; the nudge reads the text again.
     found.nth(0).get_by_role("button", name=text["replace"]).click()
