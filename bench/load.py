@@ -7,7 +7,7 @@ per-delivery latency, the rate achieved, errors, and anything lost (a post the
 server acknowledged that some member had not received when the run ended).
 
     python bench/load.py --url http://127.0.0.1:5000 --rooms 10 --rate 20 --duration 20
-    python bench/load.py --url http://127.0.0.1:5100 --target bare --rooms 10 --rate 20
+    python bench/load.py --url http://127.0.0.1:5100 --target bare --rooms 125 --rate 400 --procs 2
 
 Posting is open-loop: posts go out on a fixed schedule whatever the server's
 pace, so a slow server shows up as latency and backlog, not as a lower send rate.
@@ -523,7 +523,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--url",
         default="http://127.0.0.1:5000",
-        help="a server, or several, comma-separated: rooms take turns",
+        help="a server, or several, comma-separated: each room's members dealt over them",
     )
     parser.add_argument("--target", choices=sorted(TARGETS), default="app")
     parser.add_argument("--rooms", type=int, default=10)
