@@ -80,6 +80,7 @@ def test_a_whole_session(server, pages):
     ayla.click("#join-form button[type=submit]")
     ayla.wait_for_url(f"{base}/s/{code}")
     ayla.fill("#join-name", "Ayla")
+    ayla.get_by_label("Ik ga akkoord met deze afspraken").check()  # the group's confidentiality agreement
     ayla.click(".join-card button[type=submit]")
     expect(ayla.locator("#stage")).to_be_visible()
     bram = pages.open(width=375, height=740)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import screenshot
+from .conftest import next_step_anyway, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +23,9 @@ def create_by_form(pages, base: str, title: str = "Team Noord", name: str = "Fie
 def join_by_label(page, base: str, code: str, name: str) -> None:
     page.goto(f"{base}/s/{code}")
     page.get_by_label("Jouw naam").fill(name)
+    agree = page.get_by_label("Ik ga akkoord met deze afspraken")  # where the group asks for it
+    if agree.count():
+        agree.check()
     page.get_by_role("button", name="Meedoen").click()
     expect(page.locator("#stage")).to_be_visible()
 
@@ -54,7 +57,7 @@ def test_the_timer_runs_as_soon_as_the_facilitator_starts(server, pages):
     expect(bram.locator("#timer")).not_to_have_attribute("data-seconds", str(first), timeout=3000)
     assert seconds_left(bram) < first
     # The next step opens with its time running too.
-    fien.locator("[data-key=step-next]").click()
+    next_step_anyway(fien)
     expect(ayla.locator(".step-name")).to_have_text("De casus")
     expect(ayla.locator("#timer")).to_have_attribute("data-state", "running")
     screenshot(bram, "stumble1-timer-runs-by-itself-375")
@@ -155,7 +158,7 @@ def test_folds_sound_and_projector_marks(server, pages, axe_script):
     fien.get_by_label("Wie brengt de casus in?").select_option(label="Ayla")
     fien.get_by_role("button", name="Start de sessie").click()
     for _ in range(2):
-        fien.locator("[data-key=step-next]").click()
+        next_step_anyway(fien)
     expect(bram.locator(".step-name")).to_have_text("Verhelderende vragen")
     bram.get_by_label(re.compile("vraag", re.I)).first.fill("Wat maakt het lastig?")
     bram.locator("[data-key=send-question]").click()
@@ -200,8 +203,8 @@ def test_folds_sound_and_projector_marks(server, pages, axe_script):
 
 def test_the_feed_stays_still_when_something_else_changes(server, pages):
     _created, fien, (ayla, bram, cas) = started(server, pages, "Ayla", "Bram", "Cas")
-    fien.locator("[data-key=step-next]").click()
-    fien.locator("[data-key=step-next]").click()
+    next_step_anyway(fien)
+    next_step_anyway(fien)
     expect(bram.locator(".step-name")).to_have_text("Verhelderende vragen")
     for text in ("Wat maakt het lastig?", "Wie is er nog bij?"):
         bram.get_by_label(re.compile("vraag", re.I)).first.fill(text)
@@ -246,7 +249,7 @@ def rules_of(page):
 
 def test_each_person_reads_the_rules_that_apply_to_them(server, pages):
     _created, fien, (ayla, bram) = started(server, pages, "Ayla", "Bram")
-    fien.locator("[data-key=step-next]").click()
+    next_step_anyway(fien)
     expect(bram.locator(".step-name")).to_have_text("De casus")
     # Only Ayla writes the case: only she reads the limit, addressed to her.
     expect(ayla.get_by_text("Je schrijft er hoogstens 3.")).to_be_visible()
@@ -258,7 +261,7 @@ def test_each_person_reads_the_rules_that_apply_to_them(server, pages):
     expect(ayla.get_by_text("You write at most 3.")).to_be_visible()
     ayla.get_by_role("button", name="NL", exact=True).click()
     for _ in range(2):
-        fien.locator("[data-key=step-next]").click()
+        next_step_anyway(fien)
     expect(bram.locator(".step-name")).to_have_text("Perspectieven")
     # The instructions already say the case bringer listens: not again as a rule.
     expect(bram.get_by_text("De inbrenger luistert en reageert nog niet.")).to_have_count(1)
@@ -268,7 +271,7 @@ def test_each_person_reads_the_rules_that_apply_to_them(server, pages):
     expect(ayla.get_by_text("Jij luistert nu")).to_be_visible()
     assert rules_of(ayla) == []
     screenshot(ayla, "stumble8-listening-case-bringer-375")
-    fien.locator("[data-key=step-next]").click()
+    next_step_anyway(fien)
     expect(bram.locator(".step-name")).to_have_text("Mogelijke oorzaken")
     expect(
         bram.get_by_role("listitem").filter(has_text="De inbrenger luistert en reageert nog niet.")
@@ -284,14 +287,14 @@ def test_each_person_reads_the_rules_that_apply_to_them(server, pages):
 def test_the_case_stays_on_top_in_later_steps(server, pages, width, height):
     _created, fien, (ayla, bram) = started(server, pages, "Ayla", "Bram")
     bram.set_viewport_size({"width": width, "height": height})
-    fien.locator("[data-key=step-next]").click()
+    next_step_anyway(fien)
     expect(ayla.locator(".step-name")).to_have_text("De casus")
     case = "Een collega zegt nooit iets in het overleg. Mijn vraag: hoe betrek ik haar?"
     ayla.get_by_label("Beschrijf de situatie").fill(case)
     ayla.locator("[data-key=send-case]").click()
     expect(bram.get_by_text(case, exact=True)).to_be_visible()
     for name in ("Verhelderende vragen", "Perspectieven", "Mogelijke oorzaken", "Oplossingen"):
-        fien.locator("[data-key=step-next]").click()
+        next_step_anyway(fien)
         expect(bram.locator(".step-name")).to_have_text(name)
         # Right under the step, above what to do now, open without a click.
         pinned = bram.locator("details", has=bram.locator("summary", has_text=re.compile("^Casus$")))
