@@ -41,8 +41,9 @@ export function swap(region, ...nodes) {
 
 // A list updated by its items' data-id: kept items stay the same nodes (no new fade, focus stays).
 export function keyed(region, list) {
-  const ol = region.firstChild, key = document.activeElement?.dataset.key, items = [...list.children];
+  const ol = region.firstChild, active = document.activeElement, items = [...list.children];
   if (ol?.tagName !== "OL" || list.tagName !== "OL") return swap(region, list);
+  const inside = ol.contains(active), { key, id } = active?.dataset || {};
   const old = new Map([...ol.children].map((li) => [li.dataset.id, li]));
   items.forEach((li, i) => {
     const was = old.get(li.dataset.id) || li;
@@ -50,7 +51,11 @@ export function keyed(region, list) {
     if (ol.children[i] !== was) ol.insertBefore(was, ol.children[i]);
   });
   while (ol.children[items.length]) ol.lastChild.remove();
-  if (!ol.contains(document.activeElement)) ol.querySelector(`[data-key="${key}"]`)?.focus();
+  // A changed item's inner nodes are new: focus goes back to the same control, or the same note.
+  if (inside && !ol.contains(document.activeElement)) {
+    const same = (key && ol.querySelector(`[data-key="${CSS.escape(key)}"]`)) || (id && ol.querySelector(`[data-id="${CSS.escape(id)}"]`));
+    same?.focus();
+  }
 }
 
 export function $(selector, root = document) {

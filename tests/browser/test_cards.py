@@ -85,7 +85,7 @@ def test_a_round_of_question_cards(server, pages, axe_script):
         expect(page.locator("#f-question-text")).to_have_count(0)  # asking goes by the cards
     expect(ayla.locator(".hand")).to_have_count(0)
     expect(ayla.locator(".cards-note")).to_be_visible()
-    expect(ayla.locator("#f-answer-text")).to_be_visible()
+    expect(ayla.locator(".answer-how")).to_be_visible()  # the case bringer answers from a question
     expect(fien.locator(".cards-tools .pile")).to_have_text("Op de stapel: 41")
     expect(fien.locator(".cards-tools .hands li")).to_have_count(4)
     expect(screen.locator(".cards-board .board-cell")).to_have_count(4)
@@ -109,8 +109,9 @@ def test_a_round_of_question_cards(server, pages, axe_script):
     field = chen.locator(".own-form textarea")
     expect(field).to_be_focused()
     field.fill("Wat maakt dit gesprek voor jou zo lastig")
-    ayla.fill("#f-answer-text", "Ik weet niet waar ik moet beginnen.")
-    ayla.click("[data-key=send-answer]")
+    asked.get_by_role("button", name="Beantwoorden").click()
+    asked.get_by_label("Jouw antwoord of aanvulling").fill("Ik weet niet waar ik moet beginnen.")
+    asked.get_by_role("button", name="Antwoord versturen").click()
     expect(feed(chen)).to_have_count(2)
     fien.click("[data-key=cards-more]")
     fien.select_option("#give-to", label="Chen")
