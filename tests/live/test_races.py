@@ -396,7 +396,9 @@ def test_next_step_moves_once(backend):
     group.start("Ayla")
     sent_from = control_of(group.state)
     devices = connections(backend, AT_ONCE, token=group.created["token"])
-    acks = at_once([(d, "step:go", {"to": "next", "control": sent_from}) for d in devices])
+    # confirm: nobody is ready yet, and the race is about the control, not the question it would ask.
+    move = {"to": "next", "control": sent_from, "confirm": True}
+    acks = at_once([(d, "step:go", move) for d in devices])
     step = group.fresh()["session"]["step_index"]
     answers = tally(acks)
     line = report(f"step:go next x{AT_ONCE}", backend, answers=dict(answers), step_index=f"0->{step}")
