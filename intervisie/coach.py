@@ -49,23 +49,33 @@ _LEAD_IN = {
 }
 # Things done that, asked about as "already", suggest doing them: "heb je al met HR gesproken".
 _DONE = {
-    "nl": r"(?:gesproken|gepraat|gevraagd|gebeld|gemaild|gemeld|aangekaart|ingeschakeld|aangegeven|neergelegd|"
+    "nl": r"(?:gesproken|gepraat|stilgestaan|over\s+gehad|contact\s+gehad|gevraagd|gebeld|gemaild|gemeld|aangekaart|ingeschakeld|aangegeven|neergelegd|"
     r"opgenomen|gestuurd|besproken|voorgelegd|verteld|gezegd|gedacht|gekeken|nagedacht|geprobeerd|overwogen|"
     r"geregeld|gezocht|ingelicht|geïnformeerd|overlegd|voorgesteld|aangesproken|uitgelegd|gedeeld|nagevraagd|"
     r"doorgegeven|afgesproken|gecheckt)",
     "en": r"(?:asked|talked|spoken|called|told|raised|contacted|e-?mailed|involved|discussed|checked|looked\s+"
-    r"(?:at|into)|tried|considered|suggested|proposed)",
+    r"(?:at|into|for)|reached\s+out|approached|run\s+(?:it|this|that)\s+(?:past|by)|tried|considered|suggested|proposed)",
 }
+# Any other action done, by its form: a past participle, less the ones that only happened to the case
+# bringer ("heb je al gemerkt", "al geslapen"): "heb je al een gesprek aangevraagd".
+_PARTICIPLE_NL = (
+    r"(?!\w*(?:gemerkt|gezien|gehoord|gevoeld|geweten|geslapen|gegeten|gedronken|gehad|geweest|gekregen|geleden|"
+    r"gebeurd|gewerkt|gewoond|gewend|geleerd)\b)(?:\w*ge\w{2,}(?:[dt]|en)|(?:be|ver|ont|her)\w{2,}[dt])"
+)
 _E = r"(?:eens|es|ens|'s)"  # "eens" as it is typed
+_NIET = r"(?:niet|nie)"  # "niet" as it is spoken and typed: "ga je da nie melden"
 # Openers of advice or judgement that win even after a question word.
 _ADVICE_START = {
     "nl": [
-        r"waarom\s+(?:\S+\s+){0,2}?(?:je|jij|u)\s+(?:(?!om\b)\S+\s+){0,3}?(?:niet|geen)\b",
-        r"waarom\s+niet\b",
+        r"waarom\s+(?:\S+\s+){0,2}?(?:je|jij|u)\s+(?:(?!om\b)\S+\s+){0,3}?(?:" + _NIET + r"|geen)\b",
+        r"waarom\s+" + _NIET + r"\b",
         r"wat\s+als\b",
         r"hoe\s+zou\s+het\s+(?:zijn|helpen|werken|voelen)\s+als\s+(?:je|jij)\b",
         r"wat\s+(?:vind|denk|dacht)\s+(?:je|jij)\s+(?:ervan|er\s+van)\s+(?:om|als)\b",
         r"hoe\s+zou\s+het\s+(?:zijn|helpen|werken|voelen)\s+om\b",
+        r"hoe\s+zou\s+(?:je|jij)\s+het\s+vinden\s+(?:om|als)\b",
+        r"wat\s+(?:vind|denk)\s+(?:je|jij)\s+van\s+(?:het|dit|een)\s+(?:idee|plan|voorstel)\s+om\b",
+        r"wat\s+denk\s+(?:je|jij)\s+van\s+een\b",
     ],
     "en": [
         r"why\s+(?:don'?t|do\s+not|not|didn'?t|did\s+not|haven'?t|wouldn'?t|won'?t|can'?t|couldn'?t|aren'?t|"
@@ -75,6 +85,7 @@ _ADVICE_START = {
         r"what\s+about\s+(?:\w+ing|if)\b",
         r"what\s+do\s+you\s+think\s+(?:about|of)\s+\w+ing\b",
         r"how\s+would\s+it\s+be\s+if\b",
+        r"how\s+would\s+you\s+feel\s+about\s+\w+ing\b",
     ],
 }
 # Advice inside a question that starts openly: "wat zou er gebeuren als je het gewoon eens zegt".
@@ -90,19 +101,32 @@ _ADVICE = {
         r"verstandig\w*|slim\w*|handig\w*|goed|een\s+idee|idee|een\s+optie|optie|fijn|iets)\b",
         r"\b(?:is|was)\s+(?:het|dat|een\s+\w+)\s+(?:\S+\s+){0,2}?(?:niet|geen)\b",
         r"\bis\s+(?:het|'t|t|dat)\s+(?:\S+\s+){0,2}?(?:een|geen)\s+(?:goed\s+)?(?:idee|optie)\b",
-        r"\bhet\s+zou\s+(?:\S+\s+){0,2}?(?:helpen|beter|goed|verstandig|slim|handig)\b",
+        r"\bhet\s+(?:zou|kan|kon)\s+(?:\S+\s+){0,2}?(?:helpen|beter|goed|verstandig|slim|handig)\b",
         r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?(?:wel\s*eens|ooit)\s+(?:\S+\s+){0,4}?"
         + _DONE["nl"]
         + r"\b",
-        r"\bwordt\s+het\s+(?:niet\s+)?tijd\b",
-        r"\bmisschien\s+(?:kun|kan|moet|zou|is|helpt|moeten|kunnen)\b",
+        r"\bwordt\s+het\s+(?:niet\s+|geen\s+)?tijd\b",
+        r"^(?:misschien|wellicht)\b|\b(?:misschien|wellicht)\s+(?:kun|kan|moet|zou|is|helpt|moeten|kunnen|"
+        + _E
+        + r"|gewoon|een\s+keer)\b",
         r"\b(?:kun|kan|kon|zou|moet|moest|wil|ga|doe)\s+(?:je|jij|u)\s+(?:\S+\s+){0,4}?"
-        r"(?:niet|toch|gewoon|beter|ook\s+" + _E + r"|eerst)\b",
+        r"(?:" + _NIET + r"|toch|gewoon|beter|ook\s+" + _E + r"|eerst)\b",
         r"\b(?:zou|moet)\s+(?:je|jij|u)\s+(?:\S+\s+){0,5}?(?:kunnen|moeten)\b",
-        r"\b(?:denk|vind)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?niet\b",
-        r"\b(?:ben|was)\s+(?:je|jij)\s+(?:\S+\s+){0,2}?niet\b",
-        r"\bhad\s+(?:je|jij)\s+(?:\S+\s+){0,6}?(?:niet|beter|kunnen|moeten)\b",
-        r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,4}?al\s+(?:\S+\s+){0,4}?" + _DONE["nl"] + r"\b",
+        r"\b(?:denk|vind)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?" + _NIET + r"\b",
+        r"\b(?:ben|was)\s+(?:je|jij)\s+(?:\S+\s+){0,2}?" + _NIET + r"\b",
+        r"\bhad\s+(?:je|jij)\s+(?:\S+\s+){0,6}?(?:" + _NIET + r"|beter|kunnen|moeten)\b",
+        r"\bheb\s+(?:je|jij)\s+(?:\S+\s+){0,6}?" + _NIET + r"\s+(?:\S+\s+){0,4}?(?:kunnen|moeten)\b",
+        r"\bheb\s+(?:je|jij)\s+" + _NIET + r"\s+(?:het\s+)?(?:idee|gevoel)\b",
+        r"\bis\s+er\s+(?:een\s+)?reden\s+(?:waarom|dat)\s+(?:je|jij)\s+(?:\S+\s+){0,4}?(?:"
+        + _NIET
+        + r"|geen)\b",
+        r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,4}?al\s+(?:\S+\s+){0,4}?(?:"
+        + _DONE["nl"]
+        + "|"
+        + _PARTICIPLE_NL
+        + r")\b",
+        r"\bben\s+(?:je|jij)\s+(?:\S+\s+){0,2}?al\s+(?:\S+\s+){0,2}?(?:bij|naar|langs)\s+(?:\S+\s+){0,4}?"
+        r"(?:geweest|gegaan|gestapt)\b",
         r"\b(?:je|jij)\s+(?:\S+\s+){0,4}?al\s+(?:\S+\s+){0,4}?(?:(?:hebt|had)\s+"
         + _DONE["nl"]
         + "|"
@@ -129,15 +153,20 @@ _ADVICE = {
         r"\bhave\s+you\s+(?:\S+\s+)?" + _DONE["en"] + r"\b",
         r"\b(?:have|did)\s+you\s+(?:\S+\s+){1,6}?(?:yet|already)\b",
         r"\bthought\s+(?:about|of)\b",
-        r"\bwould\s+(?:it|that|a\s+\w+|an\s+\w+)\s+(?:\S+\s+){0,3}?(?:help|be\s+(?:better|wiser|smarter|an?\s+"
-        r"(?:idea|option)|good|worth|something))\b",
+        r"\bdid\s+you\s+(?:ever\s+)?think\s+(?:about|of)\s+\w+ing\b",
+        r"\b(?:did|has|didn'?t|hasn'?t)\s+it\s+(?:ever\s+)?(?:occur(?:red)?\s+to|cross(?:ed)?\s+your\s+mind)\b",
+        r"\b(?:is\s+there\s+(?:a|any)|any)\s+reason\s+(?:why\s+|that\s+)?you\s+(?:didn'?t|don'?t|did\s+not|do\s+not|"
+        r"haven'?t|wouldn'?t|won'?t|aren'?t|can'?t)\b",
+        r"\bany\s+chance\s+you\s+could\b",
+        r"\b(?:would|could|might)\s+(?:it|that|a\s+\w+|an\s+\w+)\s+(?:\S+\s+){0,3}?(?:help|make\s+sense|be\s+(?:better|wiser|"
+        r"smarter|an?\s+(?:idea|option)|good|worth|something))\b",
         r"\bwouldn'?t\s+(?:it|that|a\s+\w+|an\s+\w+|you)\b",
         r"\bwould\s+it\s+not\b",
         r"\bisn'?t\s+it\b",
         r"\bis\s+it\s+(?:not\s+)?(?:an?\s+)?(?:option|idea|time|worth|wiser|better)\b",
         r"^(?:maybe|perhaps)\b|\b(?:maybe|perhaps)\s+(?:you|it|try|just|ask)\b",
-        r"\bit\s+would\s+(?:\S+\s+)?(?:help|be\s+(?:better|wiser|good|smart))\b",
-        r"\byou\s+(?:could|should|need\s+to|have\s+to|must|might|can\s+also|could\s+also|really\s+need)\b",
+        r"\bit\s+(?:would|might|may|could)\s+(?:\S+\s+)?(?:help|be\s+(?:better|wiser|good|smart))\b",
+        r"\byou\s+(?:could|should|need\s+to|have\s+to|must|might|may\s+want|can\s+also|could\s+also|really\s+need)\b",
         r"\b(?:could|can|should|would)\s+you\s+not\b",
         r"\b(?:couldn'?t|can'?t|shouldn'?t|don'?t|aren'?t|weren'?t)\s+you\b",
         r"\bif\s+i\s+were\s+you\b",
@@ -418,7 +447,7 @@ def _read(offset: int, part: str, lang: str, asks: bool) -> _Part:
         if hit:
             words.append((at + hit.start(), at + hit.end()))
     for w in _WORD.finditer(rest):
-        if _lemma(w.group(), lang) in _ADVICE_LEMMAS[lang]:
+        if w.group() in _ADVICE_LEMMAS[lang] or _lemma(w.group(), lang) in _ADVICE_LEMMAS[lang]:
             words.append((at + w.start(), at + w.end()))
     if words:
         return _Part(at, rest, "advice", sorted(set(words)))
