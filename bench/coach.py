@@ -71,7 +71,9 @@ def speed(texts: list[str]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--errors", action="store_true", help="list the dev and fresh questions it gets wrong")
+    parser.add_argument(
+        "--errors", action="store_true", help="list the dev and fresh questions it gets wrong"
+    )
     args = parser.parse_args()
     data = {lang: load(lang) for lang in ("nl", "en")}
     for split in ("dev", "heldout", "fresh"):

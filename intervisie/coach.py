@@ -10,7 +10,9 @@ Pure and offline: a question is cut into its parts (at ``?``, ``,`` and an
 words (a question word, a verb first, an opener of advice) and searched for
 advice anywhere in it. ``simplemma`` (its lemma tables ship in the package)
 tells whether a Dutch part starts with a verb and finds "overwegen"/"proberen"
-and "consider"/"try" in any form, typos in the ending included. Measured on
+and "consider"/"try" in any form, typos in the ending included. "heb je al
+... <participle>" is read by the participle's form, not a list of verbs, and
+spoken "nie" counts as "niet", so wordings the sets never held still read. Measured on
 ``tests/data/questions_*.tsv`` by ``bench/coach.py``.
 """
 
