@@ -51,8 +51,8 @@ _LEAD_IN = {
 }
 # Things done that, asked about as "already", suggest doing them: "heb je al met HR gesproken".
 _DONE = {
-    "nl": r"(?:gesproken|gepraat|stilgestaan|over\s+gehad|contact\s+gehad|gevraagd|gebeld|gemaild|gemeld|aangekaart|ingeschakeld|aangegeven|neergelegd|"
-    r"opgenomen|gestuurd|besproken|voorgelegd|verteld|gezegd|gedacht|gekeken|nagedacht|geprobeerd|overwogen|"
+    "nl": r"(?:gesproken|gepraat|stilgestaan|over\s+gehad|contact\s+gehad|gevraagd|gebeld|gemaild|gemeld|"
+    r"aangekaart|ingeschakeld|aangegeven|neergelegd|opgenomen|gestuurd|besproken|voorgelegd|verteld|gezegd|gedacht|gekeken|nagedacht|geprobeerd|overwogen|"
     r"geregeld|gezocht|ingelicht|geïnformeerd|overlegd|voorgesteld|aangesproken|uitgelegd|gedeeld|nagevraagd|"
     r"doorgegeven|afgesproken|gecheckt)",
     "en": r"(?:asked|talked|spoken|called|told|raised|contacted|e-?mailed|involved|discussed|checked|looked\s+"
@@ -62,7 +62,7 @@ _DONE = {
 # bringer ("heb je al gemerkt", "al geslapen"): "heb je al een gesprek aangevraagd".
 _PARTICIPLE_NL = (
     r"(?!\w*(?:gemerkt|gezien|gehoord|gevoeld|geweten|geslapen|gegeten|gedronken|gehad|geweest|gekregen|geleden|"
-    r"gebeurd|gewerkt|gewoond|gewend|geleerd)\b)(?:\w*ge\w{2,}(?:[dt]|en)|(?:be|ver|ont|her)\w{2,}[dt])"
+    r"gebeurd|gewerkt|gewoond|gewend|geleerd)\b)(?:\w*ge\w{2,}[dtn]|(?:be|ver|ont|her)\w{2,}[dt])"
 )
 _E = r"(?:eens|es|ens|'s)"  # "eens" as it is typed
 _NIET = r"(?:niet|nie)"  # "niet" as it is spoken and typed: "ga je da nie melden"
@@ -84,7 +84,7 @@ _ADVICE_START = {
         r"shouldn'?t|(?:did|would|do)\s+you\s+not)\b",
         r"what\s+if\b",
         r"how\s+about\b",
-        r"what\s+about\s+(?:\w+ing|if)\b",
+        r"what\s+about\s+(?:\w+ing|if|an?)\b",
         r"what\s+do\s+you\s+think\s+(?:about|of)\s+\w+ing\b",
         r"how\s+would\s+it\s+be\s+if\b",
         r"how\s+would\s+you\s+feel\s+about\s+\w+ing\b",
@@ -100,9 +100,12 @@ _ADVICE = {
     "nl": [
         r"\bal\s+" + _E + r"\b",
         r"\b(?:zou|zal|kan|kon|kun)\s+(?:het|'t|t|dat|dit|een\s+\S+)\s+(?:\S+\s+){0,3}?(?:niet\s+)?(?:helpen|beter|"
-        r"verstandig\w*|slim\w*|handig\w*|goed|een\s+idee|idee|een\s+optie|optie|fijn|iets)\b",
+        r"verstandig\w*|slim\w*|handig\w*|zinvol|nuttig|werken|goed|een\s+idee|idee|een\s+optie|optie|fijn|iets)\b",
         r"\b(?:is|was)\s+(?:het|dat|een\s+\w+)\s+(?:\S+\s+){0,2}?(?:niet|geen)\b",
         r"\bis\s+(?:het|'t|t|dat)\s+(?:\S+\s+){0,2}?(?:een|geen)\s+(?:goed\s+)?(?:idee|optie)\b",
+        r"\bis\s+(?:het|'t|t)\s+(?:\S+\s+){0,2}?(?:handig|verstandig|slim|nuttig|zinvol|beter)\w*\s+om\b",
+        r"\blijkt\s+(?:het|dat)\s+(?:je|jou|jij)\s+(?:\S+\s+){0,2}?(?:niet|geen|beter|verstandig|handig|slim|goed)\b",
+        r"\bhad\s+(?:het|dat)\s+(?:\S+\s+){0,2}?(?:beter|anders)\s+(?:gekund|gemoeten)\b",
         r"\bhet\s+(?:zou|kan|kon)\s+(?:\S+\s+){0,2}?(?:helpen|beter|goed|verstandig|slim|handig)\b",
         r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?(?:wel\s*eens|ooit)\s+(?:\S+\s+){0,4}?"
         + _DONE["nl"]
@@ -111,7 +114,7 @@ _ADVICE = {
         r"^(?:misschien|wellicht)\b|\b(?:misschien|wellicht)\s+(?:kun|kan|moet|zou|is|helpt|moeten|kunnen|"
         + _E
         + r"|gewoon|een\s+keer)\b",
-        r"\b(?:kun|kan|kon|zou|moet|moest|wil|ga|doe)\s+(?:je|jij|u)\s+(?:\S+\s+){0,4}?"
+        r"\b(?:kun|kan|kon|zou|moet|moest|mag|wil|ga|doe)\s+(?:je|jij|u)\s+(?:\S+\s+){0,4}?"
         r"(?:" + _NIET + r"|toch|gewoon|beter|ook\s+" + _E + r"|eerst)\b",
         r"\b(?:zou|moet)\s+(?:je|jij|u)\s+(?:\S+\s+){0,5}?(?:kunnen|moeten)\b",
         r"\b(?:denk|vind)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?" + _NIET + r"\b",
@@ -122,7 +125,7 @@ _ADVICE = {
         r"\bis\s+er\s+(?:een\s+)?reden\s+(?:waarom|dat)\s+(?:je|jij)\s+(?:\S+\s+){0,4}?(?:"
         + _NIET
         + r"|geen)\b",
-        r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,4}?al\s+(?:\S+\s+){0,4}?(?:"
+        r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,4}?al\s+(?!(?:die|de|lang|zo)\b)(?:\S+\s+){0,4}?(?:"
         + _DONE["nl"]
         + "|"
         + _PARTICIPLE_NL
@@ -148,13 +151,13 @@ _ADVICE = {
         r"\bniet\s+iets\s+voor\b",
         r"\biets\s+voor\s+(?:je|jou|jullie)\b",
         r"\bgewoon\s+" + _E + r"\b",
-        r"\bals\s+(?:je|jij)\s+(?:het\s+|dat\s+)?(?:gewoon|" + _E + r")\b",
+        r"\bals\s+(?:je|jij)\s+(?:nou\s+|nu\s+|dan\s+)?(?:het\s+|dat\s+)?(?:gewoon|" + _E + r")\b",
     ],
     "en": [
         r"\bhave\s+you\s+(?:\S+\s+){0,3}?(?:already|ever)\b",
         r"\bhave\s+you\s+(?:\S+\s+)?" + _DONE["en"] + r"\b",
         r"\b(?:have|did)\s+you\s+(?:\S+\s+){1,6}?(?:yet|already)\b",
-        r"\bthought\s+(?:about|of)\b",
+        r"\bthought\s+(?:about|of)\b|\b(?:given|give)\s+(?:\S+\s+)?thought\s+to\b",
         r"\bdid\s+you\s+(?:ever\s+)?think\s+(?:about|of)\s+\w+ing\b",
         r"\b(?:did|has|didn'?t|hasn'?t)\s+it\s+(?:ever\s+)?(?:occur(?:red)?\s+to|cross(?:ed)?\s+your\s+mind)\b",
         r"\b(?:is\s+there\s+(?:a|any)|any)\s+reason\s+(?:why\s+|that\s+)?you\s+(?:didn'?t|don'?t|did\s+not|do\s+not|"
@@ -164,8 +167,10 @@ _ADVICE = {
         r"smarter|an?\s+(?:idea|option)|good|worth|something))\b",
         r"\bwouldn'?t\s+(?:it|that|a\s+\w+|an\s+\w+|you)\b",
         r"\bwould\s+it\s+not\b",
-        r"\bisn'?t\s+it\b",
+        r"\bisn'?t\s+(?:it|that|this)\b",
         r"\bis\s+it\s+(?:not\s+)?(?:an?\s+)?(?:option|idea|time|worth|wiser|better)\b",
+        r"\bis\s+it\s+(?:\S+\s+){0,2}?(?:wise|sensible|smart|helpful|useful)\w*\s+to\b",
+        r"\b(?:might|may|could|would)\s+be\s+(?:worth|an?\s+(?:idea|option))\b",
         r"^(?:maybe|perhaps)\b|\b(?:maybe|perhaps)\s+(?:you|it|try|just|ask)\b",
         r"\bit\s+(?:would|might|may|could)\s+(?:\S+\s+)?(?:help|be\s+(?:better|wiser|good|smart))\b",
         r"\byou\s+(?:could|should|need\s+to|have\s+to|must|might|may\s+want|can\s+also|could\s+also|really\s+need)\b",
