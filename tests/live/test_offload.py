@@ -106,7 +106,7 @@ class Pinger:
         ack = self.io.call("language:set", {"lang": "nl"}, timeout=60)
         self.latencies.append(time.monotonic() - sent)
         assert ack["ok"], ack
-        time.sleep(0.05)
+        time.sleep(0.1)  # within a connection's 10 events a second (EVENTS_PER_SECOND)
 
     def close(self) -> None:
         self.io.disconnect()
