@@ -71,6 +71,23 @@ def render(config: str, changes: dict[str, str]) -> str:
     return config
 
 
+def nginx_in_front(folder: Path, config: str, servers: list, cert: Path, key: Path) -> tuple[Nginx, int]:
+    """nginx with ``config`` on a free loopback port, its upstreams 127.0.0.1:5001, 5002, ... pointed
+    at ``servers`` and its TLS files at ``cert`` and ``key``; returns it started, and its port."""
+    port = free_port()
+    upstreams = {f"server 127.0.0.1:500{i + 1}": f"server 127.0.0.1:{s.port}" for i, s in enumerate(servers)}
+    block = render(
+        config,
+        {
+            "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
+            "/etc/ssl/intervisie/fullchain.pem": str(cert),
+            "/etc/ssl/intervisie/privkey.pem": str(key),
+            **upstreams,
+        },
+    )
+    return Nginx(folder, block).start(port), port
+
+
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
@@ -161,18 +178,7 @@ def stack(tmp_path_factory):
     try:
         for i in (1, 2):
             servers.append(LiveServer(folder / f"instance{i}", env=env).start())
-        port = free_port()
-        block = render(
-            documented_config(),
-            {
-                "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
-                "server 127.0.0.1:5001;": f"server 127.0.0.1:{servers[0].port};",
-                "server 127.0.0.1:5002;": f"server 127.0.0.1:{servers[1].port};",
-                "/etc/ssl/intervisie/fullchain.pem": str(cert),
-                "/etc/ssl/intervisie/privkey.pem": str(key),
-            },
-        )
-        nginx = Nginx(folder, block).start(port)
+        nginx, port = nginx_in_front(folder, documented_config(), servers, cert, key)
         yield Stack(nginx, port, cert, servers)
     finally:
         if nginx:

@@ -26,16 +26,15 @@ import requests
 
 from tests.live.test_deploy_nginx import (
     Device,
-    Nginx,
     SourceAddress,
     Stack,
     logged_process,
-    render,
+    nginx_in_front,
     self_signed_certificate,
     tool,
 )
 from tests.resources import REDIS_URL, fresh_postgres_database, fresh_redis_db
-from tests.support import ROOT, LiveServer, free_port
+from tests.support import ROOT, LiveServer
 
 pytestmark = pytest.mark.live
 
@@ -78,20 +77,7 @@ def three(tmp_path_factory):
     try:
         for server in servers:
             server.start()
-        port = free_port()
-        changes = {
-            f"server 127.0.0.1:500{i + 1} ": f"server 127.0.0.1:{s.port} " for i, s in enumerate(servers)
-        }
-        block = render(
-            (DEPLOY / "intervisie.conf").read_text(),
-            {
-                "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
-                "/etc/ssl/intervisie/fullchain.pem": str(cert),
-                "/etc/ssl/intervisie/privkey.pem": str(key),
-                **changes,
-            },
-        )
-        nginx = Nginx(folder, block).start(port)
+        nginx, port = nginx_in_front(folder, (DEPLOY / "intervisie.conf").read_text(), servers, cert, key)
         yield Stack(nginx, port, cert, servers)
     finally:
         if nginx:
