@@ -414,6 +414,21 @@ def needs_case_bringer(method: Method, index: int) -> bool:
     return not any(s.rule("case_round") for s in method.steps[index:])
 
 
+def filing_step(method: Method, status: str, step_index: int, kind) -> tuple[int, str]:
+    """The step a new contribution of ``kind`` is filed in, and the status its rules are checked for.
+
+    Normally the current step. Before the start (``lobby``), a method with a
+    case round takes pitches already: each may prepare theirs via the join
+    link (issue 10), filed in the first step that takes ``case_proposal`` and
+    held to that step's rules as if it were open (its cap, its roles).
+    """
+    if status == "lobby" and kind == "case_proposal" and any(s.rule("case_round") for s in method.steps):
+        at = next((i for i, s in enumerate(method.steps) if "case_proposal" in s.contribute), None)
+        if at is not None:
+            return at, "running"
+    return step_index, status
+
+
 def check_case_choice(step: Step, status: str, chosen: str | None, role: str, by_vote: bool) -> None:
     """Refuse a vote (``by_vote``) or the facilitator's choice in a case round that does not allow it.
 

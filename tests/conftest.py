@@ -6,9 +6,11 @@ default each test gets its own SQLite file.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
+import warnings
 
 import pytest
 from sqlalchemy import select, text
@@ -183,3 +185,12 @@ def card_round(managers):
     """The manager session in its card step: every player holds a hand."""
     managers.go(3)
     return managers
+
+
+@pytest.fixture
+def dead_sockets_collected():
+    """Collect a test's dropped sockets within it (see ``tests.support.DROPPED_SOCKETS``)."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()

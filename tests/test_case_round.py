@@ -72,6 +72,28 @@ def test_a_pitch_is_one_to_three_sentences_and_one_each(app, client):
     assert ayla.add("case_proposal", "Nog een.")["error"] == "limit_reached"
 
 
+def test_a_pitch_may_be_prepared_before_the_start_and_counts_in_the_pitch_step(app, client):
+    """Via the join link, before the facilitator starts: filed in the pitching step, one each still."""
+    group = Group(app, client, participants=3, method_id="incident")
+    ayla, bram = group.people[0], group.people[1]
+    early = ayla.add("case_proposal", PITCHES["Ayla"])["contribution"]
+    assert early["step_index"] == 1 and early["kind"] == "case_proposal"
+    assert ayla.add("case_proposal", "Nog een.")["error"] == "limit_reached"
+    assert bram.add("case_proposal", PITCHES["Bram"], step_index=0)["error"] == "step_moved"
+    assert bram.add("question", "Wat wil je?")["error"] == "not_started"  # only pitches, only now
+    group.facilitator.ok("session:start")
+    assert ayla.add("case_proposal", "Toch een andere.")["error"] == "wrong_step"  # not before its step
+    group.go(1)
+    assert ayla.add("case_proposal", "Toch een andere.")["error"] == "limit_reached"
+    assert bram.add("case_proposal", PITCHES["Bram"])["ok"]
+    group.go(2)
+    assert bram.ok("case:vote", id=early["id"])["my_vote"] == early["id"]
+
+
+def test_a_method_without_a_case_round_takes_no_pitch_before_the_start(group):
+    assert group.participants[0].add("case_proposal", "Een casus.")["error"] == "not_started"
+
+
 def test_votes_stay_hidden_until_all_voted_and_each_may_change_theirs(pitched):
     f, (ayla, bram, chen, daan) = pitched.facilitator, pitched.people
     ack = ayla.ok("case:vote", id=pitched.pitches["Bram"])

@@ -442,3 +442,16 @@ def test_messages_of_the_new_refusals_exist_in_both_languages():
     for code in ("turned_away", "stillness", "already_revealed"):
         nl, en = translate("nl", f"error.{code}"), translate("en", f"error.{code}")
         assert f"error.{code}" not in (nl, en) and nl != en
+
+
+def test_a_per_person_cap_counts_each_visit_of_the_step_anew(app, client):
+    """Back in a step (loop back, or the facilitator's previous step), each may add as many again."""
+    group = Group(app, client, participants=2)
+    group.start()
+    p = group.participants[0]
+    assert p.add("checkin", "Moe maar blij.")["ok"]
+    assert p.add("checkin", "Nog iets.")["error"] == "limit_reached"
+    group.go(1)
+    group.go(0)
+    assert p.add("checkin", "Nu wat wakkerder.")["ok"]
+    assert p.add("checkin", "En nog iets.")["error"] == "limit_reached"

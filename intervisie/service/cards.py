@@ -174,13 +174,14 @@ def play(sid: str, payload: dict, now: float) -> Outcome:
         card = deck.card(card_id)
         lang = person.lang if person.lang in deck.names else "nl"
         text = own_text or (card.text[lang] if card else "")
-        flag = check_new(orm, session, person, rule.kind, text)[1]
+        _, flag, index = check_new(orm, session, person, rule.kind, text)
         if card is None or card_id not in state["hands"].get(person.id, []):
             raise RuleViolation("card_not_in_hand")
         contribution = new_contribution(
             session,
             person,
             step,
+            index,
             client_id,
             now,
             kind=rule.kind,

@@ -9,7 +9,7 @@ from .. import cards
 from .. import session as rules
 from ..db import db
 from ..methods import MARK_VALUES, Step, scale_of
-from ..models import Contribution, Mark, Participant, Session
+from ..models import Contribution, Mark, Participant, Session, StepVisit
 from ..session import Contributor, RuleViolation
 from .base import (
     Member,
@@ -51,35 +51,49 @@ def check_new(
     kind,
     text: str,
     named: str | None = None,
-) -> tuple[Step, str | None]:
-    """Ask the rules whether this person may add ``kind`` now; the current step and the author's flag.
+) -> tuple[Step, str | None, int]:
+    """Ask the rules whether this person may add ``kind`` now; the step it is filed in, the author's
+    flag, and that step's index (``session.filing_step``: the current one, or a pitch's before the start).
 
     ``person`` None: the author is ``named``, someone without a device, held to a participant's rules.
     """
-    step = method_of(session).steps[session.step_index]
+    method = method_of(session)
+    index, status = rules.filing_step(method, session.status, session.step_index, kind)
+    step = method.steps[index]
     who = Contributor(person.id, person.role) if person else Contributor("", "participant")
     speaker = None
     if session.turn_order and session.turn_index is not None:
         speaker = session.turn_order[session.turn_index]
-    own = own_count(orm, session, step, person, kind, named)
-    flag = rules.check_contribution(step, session.status, who, kind, text, own, speaker)
+    own = own_count(orm, session, step, index, person, kind, named)
+    flag = rules.check_contribution(step, status, who, kind, text, own, speaker)
     most = cfg("MAX_CONTRIBUTIONS_PER_SESSION")
     if session.full if isinstance(session, Seat) else is_full(orm, session.id, most):
         raise RuleViolation("session_full", max=most)  # bounds every snapshot and record of the session
-    return step, flag
+    return step, flag, index
 
 
-def own_count(orm, session, step: Step, person, kind, named: str | None) -> int:
-    """How many of what a per-person cap of ``step`` counts the author added in it, counted up to the
-    cap; 0 without a read when no cap applies to ``kind``."""
+def own_count(orm, session, step: Step, index: int, person, kind, named: str | None) -> int:
+    """How many of what a per-person cap of ``step`` counts the author added in this visit of it,
+    counted up to the cap; 0 without a read when no cap applies to ``kind``.
+
+    Per visit: when the group comes back to the step (a ``loop_back``, or the facilitator's previous
+    step), everyone may add as many again, as the five-step method's second question round asks. What
+    was written before the step's first visit (a pitch prepared before the start) counts in that visit.
+    """
     caps = [cap.count for cap in step.rules_of("max_per_person") if cap.kind in (None, kind)]
     if not caps or not isinstance(kind, str):
         return 0
+    last_visit_ended = (
+        select(func.coalesce(func.max(StepVisit.ended_at), 0.0))
+        .where(StepVisit.session_id == session.id, StepVisit.step_index == index)
+        .scalar_subquery()
+    )
     own = (
         select(Contribution.id)
         .where(
             Contribution.session_id == session.id,
-            Contribution.step_index == session.step_index,
+            Contribution.step_index == index,
+            Contribution.created_at > last_visit_ended,
             Contribution.participant_id == person.id if person else Contribution.author_name == named,
         )
         .limit(max(caps))
@@ -139,16 +153,16 @@ def on_behalf(session: Session, person: Participant, name) -> tuple[Participant 
 
 
 def new_contribution(
-    session: Session, person: Participant | None, step, client_id: str, now: float, **fields
+    session: Session, person: Participant | None, step, index: int, client_id: str, now: float, **fields
 ):
-    """A contribution of ``person`` in the current step; ``fields`` are kind, text, flag, details..."""
+    """A contribution of ``person`` in step ``index``; ``fields`` are kind, text, flag, details..."""
     return Contribution(
         id=new_id(),
         session_id=session.id,
         client_id=client_id,
         participant_id=person.id if person else None,
         step_id=step.id,
-        step_index=session.step_index,
+        step_index=index,
         created_at=now,
         hidden=False,
         **fields,
@@ -175,17 +189,18 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
     with db.session(write=True) as orm:
         person, session = seat(orm, sid)
         try:
-            if written_in is not None and written_in != session.step_index:
+            author, behalf = on_behalf(session, person, payload.get("on_behalf_of"))
+            step, flag, index = check_new(orm, session, author, kind, text, behalf.get("author_name"))
+            if written_in is not None and written_in != index:
                 # Written offline in a step that has closed since: the author gets the text back, unfiled.
                 raise RuleViolation("step_moved")
-            author, behalf = on_behalf(session, person, payload.get("on_behalf_of"))
-            step, flag = check_new(orm, session, author, kind, text, behalf.get("author_name"))
             reply_to = payload.get("reply_to")
             rules.check_reply(kind, reply_to, replied_kind(orm, session, person, reply_to))
             contribution = new_contribution(
                 session,
                 author,
                 step,
+                index,
                 client_id,
                 now,
                 kind=kind,

@@ -102,6 +102,9 @@ def state_view(orm, session: Session, now: float) -> dict:
         spent[visit.step_index] = spent.get(visit.step_index, 0.0) + (
             (visit.ended_at or now) - visit.started_at
         )
+    # Per-person caps count what was written after this step's last visit ended (a loop back starts
+    # anew); None on its first visit: all of it.
+    left_before = [v.ended_at for v in visits if v.step_index == session.step_index and v.ended_at]
     waiting = waited_for(session, connected, now)
     return {
         "version": session.version,
@@ -123,6 +126,7 @@ def state_view(orm, session: Session, now: float) -> dict:
             "record_consent": session.record_consent_at is not None,
             "started_at_ms": to_ms(session.started_at),
             "ended_at_ms": to_ms(session.ended_at),
+            "caps_count_after_ms": to_ms(max(left_before, default=None)),
         },
         "steps_spent_s": [round(spent.get(i, 0.0)) for i in range(len(method.steps))],
         # Actions agreed in the session this one follows up, for the review step.

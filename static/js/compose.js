@@ -4,10 +4,28 @@ import { pick, t } from "./i18n.js";
 import { nudgeBox } from "./nudge.js";
 import { LISTEN_RULES, currentStep, personName } from "./render.js";
 
+// Before the start, a method with a case round takes pitches already: each may prepare theirs via
+// the join link, filed in the first step that takes them (the server's session.filing_step). Its index, or null.
+export function earlyPitchStep(state) {
+  const steps = state.method.steps;
+  if (state.session.status !== "lobby" || !steps.some((s) => s.rules.some((r) => r.type === "case_round"))) return null;
+  const at = steps.findIndex((s) => "case_proposal" in s.contribute);
+  return at < 0 ? null : at;
+}
+
+// The step a new contribution of ``kind`` is filed in.
+export function filingIndex(state, kind) {
+  const early = kind === "case_proposal" ? earlyPitchStep(state) : null;
+  return early ?? state.session.step_index;
+}
+
 // What the person may do now, as plain data: the area is only rebuilt when this changes.
 export function composeModel(state, me, mine) {
+  if (!me) return { mode: "none" };
+  const early = earlyPitchStep(state);
+  if (early !== null) return earlyPitchModel(state, me, mine, state.method.steps[early], early);
   const step = currentStep(state);
-  if (state.session.status !== "running" || !me) return { mode: "none" };
+  if (state.session.status !== "running") return { mode: "none" };
   if (step.rules.some((r) => r.type === "stillness")) return { mode: "stillness" };
   const listenRule = step.rules.find((r) => LISTEN_RULES.includes(r.type));
   if (me.role === "case_bringer" && listenRule) {
@@ -30,15 +48,28 @@ export function composeModel(state, me, mine) {
     if (speaker !== me.id) waitingFor = personName(state, speaker);
     else myTurn = true;
   }
+  const { full, sent } = capped(step, kinds, mine);
+  // Answers are written under their question (render.js), not here: this area only says how.
+  const written = kinds.filter((k) => k !== "answer");
+  return { mode: "write", step: state.session.step_index, kinds: written, answers: written.length < kinds.length, waitingFor, myTurn, full, sent };
+}
+
+// The kinds whose per-person cap ``mine`` has reached, and what was sent of them.
+function capped(step, kinds, mine) {
   const full = [];
   for (const cap of step.rules.filter((r) => r.type === "max_per_person")) {
     const used = mine.filter((c) => !cap.kind || c.kind === cap.kind).length;
     if (used >= cap.count) full.push(...(cap.kind ? [cap.kind] : kinds));
   }
   const sent = mine.filter((c) => full.includes(c.kind)).map((c) => [c.text, !!c.pending]);
-  // Answers are written under their question (render.js), not here: this area only says how.
-  const written = kinds.filter((k) => k !== "answer");
-  return { mode: "write", step: state.session.step_index, kinds: written, answers: written.length < kinds.length, waitingFor, myTurn, full: [...new Set(full)].sort(), sent };
+  return { full: [...new Set(full)].sort(), sent };
+}
+
+// In the lobby: the pitch this person may prepare for the case round, optional.
+function earlyPitchModel(state, me, mine, step, index) {
+  if (!step.contribute.case_proposal.includes(me.role)) return { mode: "none" };
+  const kinds = ["case_proposal"];
+  return { mode: "write", early: index + 1, step: index, kinds, answers: false, waitingFor: null, myTurn: false, ...capped(step, kinds, mine) };
 }
 
 function field(kind, name, labelKey, { multiline = false, hintKey = null } = {}) {
@@ -187,12 +218,13 @@ export function renderCompose(region, model, onSubmit, signature, returned = nul
     const who = model.writers.map((r) => t(`ui.role_ref.${r}`)).join(` ${t("ui.and")} `);
     nodes.push(h("p", { class: "others-note", text: t("ui.compose.others", { who }) }));
   } else if (model.mode === "write") {
-    nodes.push(h("h2", { class: "section-title", id: "compose-title", text: t("ui.compose.title") }), ...back);
+    nodes.push(h("h2", { class: "section-title", id: "compose-title", text: t(model.early ? "ui.compose.early_title" : "ui.compose.title") }), ...back);
+    if (model.early && !model.sent.length) nodes.push(h("p", { class: "hint", text: t("ui.compose.early_body", { n: model.early }) }));
     if (model.waitingFor) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.wait", { name: model.waitingFor }) }));
     if (model.myTurn) nodes.push(h("p", { class: "turn-note", text: t("ui.turn.yours") }));
     if (model.answers) nodes.push(h("p", { class: "answer-how", text: t("ui.answer.how") }));
     // Reached the step's limit: what they sent, and what comes next.
-    if (model.sent.length) nodes.push(h("div", { class: "sent" }, model.sent.map(([text, p]) => [h("p", { class: "c-text", text }), h("b", { text: t(p ? "ui.contribution.sending" : "ui.compose.sent") })]), h("p", { text: t("ui.compose.next") })));
+    if (model.sent.length) nodes.push(h("div", { class: "sent" }, model.sent.map(([text, p]) => [h("p", { class: "c-text", text }), h("b", { text: t(p ? "ui.contribution.sending" : "ui.compose.sent") })]), h("p", { text: t(model.early ? "ui.compose.early_sent" : "ui.compose.next", { n: model.early }) })));
     for (const kind of model.kinds) if (!model.full.includes(kind)) nodes.push(form(kind, model, onSubmit, check));
   }
   swap(region, nodes);

@@ -1,7 +1,7 @@
 // The shared screen (projector): read-only, big and calm; it follows the facilitator.
 import { h, swap } from "./dom.js";
 import { pick, t } from "./i18n.js";
-import { byTime, contributionItem, currentStep, feed, waitingNote } from "./render.js";
+import { byTime, caseRoundStatus, contributionItem, currentStep, feed, waitingNote } from "./render.js";
 import { formatCode } from "./facilitator.js";
 
 const SHOWN = 12; // what fits on a projector; the newest come first
@@ -80,6 +80,7 @@ export function renderScreen(regions, state, contributions) {
   swap(
     regions.body,
     waitingNote(state),
+    caseRoundStatus(state), // "2 of 5 have voted": the room sees whom it is waiting for
     state.screen?.instructions
       ? h("section", { class: "screen-instructions" }, h("h2", { class: "section-title", text: t("ui.step.how") }), h("p", { text: pick(step.instructions) }))
       : null,

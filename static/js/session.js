@@ -4,7 +4,7 @@ import { Countdown, clock, sound } from "./timer.js";
 import { getLang, onLangChange, pick, setupLanguageSwitch, t } from "./i18n.js";
 import { $, h, keyed, storage, swap, uuid } from "./dom.js";
 import * as R from "./render.js";
-import { composeModel, renderCompose } from "./compose.js";
+import { composeModel, earlyPitchStep, filingIndex, renderCompose } from "./compose.js";
 
 const app = $("#app");
 const view = app.dataset.view; // participant | facilitator | screen
@@ -335,7 +335,7 @@ function saveOutbox() {
 
 // Written: into the outbox, shown at once; focus goes to the sent note. reply_to: the question answered.
 function addContribution(kind, text, details, status, replyTo = null) {
-  const item = { client_id: uuid(), kind, text, details, step_index: store.state.session.step_index };
+  const item = { client_id: uuid(), kind, text, details, step_index: filingIndex(store.state, kind) };
   if (replyTo) item.reply_to = replyTo;
   store.outbox.push(item);
   saveOutbox();
@@ -526,7 +526,10 @@ async function render() {
   regions.guide.hidden = !running;
   if (running) swap(regions.guide, R.guide(state, me));
 
-  const mine = [...all, ...pendingItems(index)].filter((c) => c.step_index === index && c.author_id === me?.id);
+  // This visit of the step only: caps count anew when the group comes back to it (docs/methods.md).
+  const after = state.session.caps_count_after_ms ?? -Infinity;
+  const filing = earlyPitchStep(state) ?? index; // before the start: where prepared pitches go
+  const mine = [...all, ...pendingItems(filing)].filter((c) => c.step_index === filing && c.author_id === me?.id && (c.pending || c.created_at_ms > after));
   const model = cardsUi ? cardsUi.composeModel(composeModel(state, me, mine), state, me) : composeModel(state, me, mine);
   const returned = { items: store.returned, state, ...returnedActions };
   const returnedSig = store.returned.map((r) => [r.client_id, r.message]);

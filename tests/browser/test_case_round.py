@@ -22,7 +22,7 @@ def server(tmp_path_factory):
 
 
 def joined(server, pages, names, locale="nl-NL", name_label="Jouw naam", join_label="Meedoen"):
-    """An incident session: the facilitator on a laptop, ``names`` on phones."""
+    """An incident session: the facilitator on a laptop, ``names`` on phones; its projector URL."""
     created = server.create_session(method_id="incident", title="Team Noord")
     fien = pages.open(created["facilitator_url"], locale=locale)
     expect(fien.locator(".invite")).to_be_visible()
@@ -34,7 +34,7 @@ def joined(server, pages, names, locale="nl-NL", name_label="Jouw naam", join_la
         page.get_by_role("button", name=join_label).click()
         expect(page.locator("#stage")).to_be_visible()
         phones.append(page)
-    return fien, phones
+    return fien, phones, created["screen_url"]
 
 
 def go_to(fien, everyone, label: str, name: str) -> None:
@@ -50,8 +50,9 @@ def pitch(page, label: str, send: str, text: str) -> None:
 
 
 def test_the_group_votes_unseen_and_the_winning_pitch_brings_its_author_in(server, pages):
-    fien, (ayla, bram, chen) = joined(server, pages, ["Ayla", "Bram", "Chen"])
+    fien, (ayla, bram, chen), screen_url = joined(server, pages, ["Ayla", "Bram", "Chen"])
     everyone = [fien, ayla, bram, chen]
+    screen = pages.open(screen_url, width=1920, height=1080)
     expect(fien.get_by_text("de casusronde kiest er een")).to_be_visible()
     fien.get_by_role("button", name="Start de sessie").click()
     go_to(fien, everyone, "2. Incidenten inbrengen", "Incidenten inbrengen")
@@ -86,6 +87,9 @@ def test_the_group_votes_unseen_and_the_winning_pitch_brings_its_author_in(serve
         "button", name="Stem op deze casus"
     ).click()
     expect(fien.get_by_text("3 van 4 hebben gestemd.")).to_be_visible()
+    # The room's shared screen says how far the vote is, never for what.
+    expect(screen.get_by_role("status").filter(has_text="gestemd")).to_have_text("3 van 4 hebben gestemd.")
+    expect(screen.get_by_text(re.compile(r"^\d+ stem(men)?$"))).to_have_count(0)
     fien.locator(".contribution", has_text="Mijn planning").get_by_role(
         "button", name="Stem op deze casus"
     ).click()
@@ -105,7 +109,9 @@ def test_the_group_votes_unseen_and_the_winning_pitch_brings_its_author_in(serve
 
 
 def test_in_english_a_tie_waits_for_the_facilitator(server, pages):
-    fien, (ayla, bram, chen) = joined(server, pages, ["Ayla", "Bram", "Chen"], "en-GB", "Your name", "Join")
+    fien, (ayla, bram, chen), _ = joined(
+        server, pages, ["Ayla", "Bram", "Chen"], "en-GB", "Your name", "Join"
+    )
     everyone = [fien, ayla, bram, chen]
     fien.get_by_role("button", name="Start the session").click()
     go_to(fien, everyone, "2. Pitching incidents", "Pitching incidents")
@@ -143,3 +149,20 @@ def test_the_start_page_adds_a_case_round_to_a_method_without_one(server, pages)
     expect(plan.get_by_role("listitem").nth(1)).to_contain_text("Casussen inbrengen")
     expect(plan.get_by_role("listitem").nth(2)).to_contain_text("Casus kiezen")
     expect(fien.get_by_role("button", name="Start de sessie")).to_be_enabled()
+
+
+def test_a_pitch_prepared_on_the_join_link_waits_for_the_pitching_step(server, pages):
+    fien, (ayla, bram), _ = joined(server, pages, ["Ayla", "Bram"])
+    expect(ayla.get_by_role("heading", name="Je casus alvast voorbereiden")).to_be_visible()
+    ayla.get_by_label("Jouw casus in een paar zinnen").fill("Een ouder belt elke week boos op.")
+    ayla.get_by_role("button", name="Versturen").click()
+    expect(ayla.get_by_text("Je casus staat klaar. De groep leest hem in stap 2")).to_be_visible()
+    expect(ayla.get_by_label("Jouw casus in een paar zinnen")).to_have_count(0)  # one each
+    # Nobody reads it before its step, not even the facilitator.
+    expect(bram.get_by_text("Een ouder belt")).to_have_count(0)
+    expect(fien.get_by_text("Een ouder belt")).to_have_count(0)
+    fien.get_by_role("button", name="Start de sessie").click()
+    go_to(fien, [fien, ayla, bram], "2. Incidenten inbrengen", "Incidenten inbrengen")
+    for page in (fien, bram):
+        expect(page.locator(".contribution", has_text="Een ouder belt elke week boos op.")).to_be_visible()
+    expect(ayla.get_by_text("Verstuurd ✓")).to_be_visible()

@@ -17,14 +17,13 @@ import pytest
 import socketio
 
 from tests.conftest import CONTROLS
-from tests.support import LiveServer
+from tests.support import DROPPED_SOCKETS, LiveServer
 
 pytestmark = [
     pytest.mark.live,
     # Killing a client's socket (a dropped network) leaves the client library's dead socket to
     # the garbage collector; that is the scenario under test, not a leak in the app.
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    *DROPPED_SOCKETS,
 ]
 
 

@@ -38,12 +38,11 @@ import pytest
 
 from tests.live.test_live_server import Client
 from tests.resources import fresh_postgres_database, fresh_redis_db
-from tests.support import ROOT, LiveServer
+from tests.support import DROPPED_SOCKETS, ROOT, LiveServer
 
 pytestmark = [
     pytest.mark.live,
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    *DROPPED_SOCKETS,
 ]
 
 AT_ONCE = 20

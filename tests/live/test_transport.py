@@ -24,12 +24,11 @@ import socketio
 
 from bench.rawsocket import CONTINUATION, TEXT, RawSocketIO, event, frame
 from intervisie.config import Config
-from tests.support import LiveServer
+from tests.support import DROPPED_SOCKETS, LiveServer
 
 pytestmark = [
     pytest.mark.live,
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    *DROPPED_SOCKETS,
 ]
 
 LIMIT = Config.MAX_MESSAGE_BYTES
