@@ -10,6 +10,7 @@ against it, and the server's log checked for errors. Targets:
 
     python bench/run_all.py
     python bench/run_all.py --rooms 10 --rates 0.2/room,100 --duration 10 --targets app
+    python bench/run_all.py --rooms 125 --rates 400,800 --targets bare --procs 4   # the bare ceiling
     python bench/run_all.py --table bench/results/*.jsonl
 """
 
@@ -129,6 +130,7 @@ def run_cell(target: str, rooms: int, rate: float, args, workdir: Path) -> dict:
             f"--drain={args.drain:g}",
             f"--server-pid={server.proc.pid}",
             f"--json={out}",
+            f"--procs={args.procs}",
         ]
         print("$ " + shlex.join(command), flush=True)
         done = subprocess.run(command, timeout=args.duration + args.drain + 300)
@@ -241,6 +243,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--app-dir", type=Path, default=ROOT, help="the Intervisie checkout to serve")
     parser.add_argument(
         "--app-ref", help="serve this git commit of the repo instead (exported to a temp dir)"
+    )
+    parser.add_argument(
+        "--procs",
+        type=int,
+        default=1,
+        help="load generator processes per cell (to measure past one's ceiling)",
     )
     parser.add_argument("--out", type=Path, help="append one JSON line per cell here")
     parser.add_argument("--quiet-pct", type=float, default=25.0, help="wait for other load below this")
