@@ -40,6 +40,7 @@ ACTIONS = {
     "step:reveal": service.reveal,  # facilitator; contribution:new for each entry, session:state
     "step:loop": service.loop_back,  # whom the step's loop_back rule names; broadcasts session:state
     "case:vote": service.vote,  # anyone joined, in a case round; broadcasts session:state (the chosen case)
+    "breakout:next": service.move_on,  # the round's client or the facilitator; broadcasts session:state
     "case:choose": service.choose,  # facilitator, in a case round; session:state, contribution:new (the case)
     "role:assign": service.assign_role,  # facilitator; broadcasts session:state
     "participant:remove": service.remove_participant,  # facilitator; broadcasts session:state

@@ -44,6 +44,8 @@ KINDS = (
     "evaluation",
     "checkout",
 )
+# Kinds that reply to another entry (see session.REPLIES_TO).
+REPLYING_KINDS = ("answer",)
 # A turned-away case bringer's own notes: never listed in ``contribute``, only the author reads them.
 NOTE_KIND = "note"
 # Marks come in scales: a person gives at most one value per scale to a contribution.
@@ -74,12 +76,17 @@ RULE_TYPES = (
     "loop_back",
     "stillness",
     "case_round",
+    "breakouts",
 )
 # How a case round decides: by everyone's vote, hidden until all voted, or by the facilitator alone.
 CASE_ROUND_VOTES = ("hidden", "facilitator")
 # Rules that keep the case bringer from contributing to the step.
 CASE_BRINGER_SILENT = ("case_bringer_listens", "case_bringer_turned_away")
 MAX_HAND = 10
+# Breakouts: how large a group may be asked to be, how many phases a round has, how long a phase lasts.
+BREAKOUT_SIZES = (2, 5)
+MAX_PHASES = 8
+MAX_PHASE_MINUTES = 60
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 MAX_MINUTES = 180
 # What a group may want from a session, and who a method suits: the start page's picker filters on them.
@@ -96,6 +103,18 @@ class MethodError(ValueError):
 
 
 @dataclass(frozen=True)
+class Phase:
+    """One phase of a breakout round: its minutes, and what the round's client and the consultants write."""
+
+    id: str
+    names: dict[str, str]
+    minutes: int
+    client: tuple[str, ...] = ()  # kinds the round's client may write
+    consultants: tuple[str, ...] = ()  # kinds the other members may write
+    turned_away: bool = False  # the client listens with their back turned: only their own notes
+
+
+@dataclass(frozen=True)
 class Rule:
     type: str
     kind: str | None = None
@@ -108,6 +127,8 @@ class Rule:
     to: str | None = None  # loop_back: the id of the earlier step it goes back to
     auto_pass: bool = False  # turn_order: the turn passes on by itself when its seconds are up
     vote: str | None = None  # case_round: 'hidden' (everyone votes) or 'facilitator' (who decides)
+    size: int | None = None  # breakouts: the people per group
+    phases: tuple[Phase, ...] = ()  # breakouts: what each round passes through
 
 
 @dataclass(frozen=True)
@@ -291,8 +312,47 @@ def _read_rule(r: Reader, raw, where: str, contribute: dict[str, tuple[str, ...]
         # Which step the cases are pitched in is checked once all steps are read (parse_method).
         r.mapping(raw, where, {"type"}, {"vote"})
         return Rule(rule_type, vote=r.choice(raw.get("vote", "hidden"), f"{where}.vote", CASE_ROUND_VOTES))
+    if rule_type == "breakouts":
+        r.mapping(raw, where, {"type", "size", "phases"})
+        phases = raw["phases"]
+        if not isinstance(phases, list) or not phases:
+            raise r.fail(f"{where}.phases", "must be a non-empty list")
+        if len(phases) > MAX_PHASES:
+            raise r.fail(f"{where}.phases", f"at most {MAX_PHASES} phases")
+        read = tuple(_read_phase(r, p, f"{where}.phases[{i}]") for i, p in enumerate(phases))
+        for i, phase in enumerate(read):
+            if phase.id in {p.id for p in read[:i]}:
+                raise r.fail(f"{where}.phases[{i}].id", f"'{phase.id}' is used twice")
+        size = r.integer(raw["size"], f"{where}.size", *BREAKOUT_SIZES)
+        return Rule(rule_type, size=size, phases=read)
     r.mapping(raw, where, {"type"})
     return Rule(rule_type)
+
+
+def _read_phase(r: Reader, raw, where: str) -> Phase:
+    """One phase of a breakouts rule (see docs/methods.md)."""
+    r.mapping(raw, where, {"id", "names", "minutes"}, {"client", "consultants", "turned_away"})
+    turned_away = raw.get("turned_away", False)
+    if not isinstance(turned_away, bool):
+        raise r.fail(f"{where}.turned_away", "must be true or false")
+    parts = {}
+    for part in ("client", "consultants"):
+        kinds = () if raw.get(part) in (None, []) else r.choices(raw[part], f"{where}.{part}", KINDS)
+        for i, kind in enumerate(kinds):
+            if kind in REPLYING_KINDS:
+                raise r.fail(f"{where}.{part}[{i}]", f"'{kind}' replies to another entry: not in breakouts")
+            if kind in kinds[:i]:
+                raise r.fail(f"{where}.{part}[{i}]", f"'{kind}' is listed twice")
+        parts[part] = kinds
+    if turned_away and parts["client"]:
+        raise r.fail(f"{where}.client", "a turned-away client writes only their own notes")
+    return Phase(
+        id=r.identifier(raw["id"], f"{where}.id"),
+        names=r.text(raw["names"], f"{where}.names"),
+        minutes=r.integer(raw["minutes"], f"{where}.minutes", 1, MAX_PHASE_MINUTES),
+        turned_away=turned_away,
+        **parts,
+    )
 
 
 def _read_step(r: Reader, raw, where: str) -> Step:
@@ -344,7 +404,24 @@ def _read_step(r: Reader, raw, where: str) -> Step:
         raise r.fail(f"{where}.rules", "a case round counts its own votes: no marks on case_proposal")
     if step.rule("reveal_together") and not contribute:
         raise r.fail(f"{where}.rules", "reveal_together needs a kind to write in 'contribute'")
+    if step.rule("breakouts") and contribute:
+        raise r.fail(f"{where}.contribute", "in breakouts the phases say who writes what")
+    if step.rule("breakouts") and len(step.rules) > 1:
+        raise r.fail(f"{where}.rules", "breakouts takes no other rule in its step")
     return step
+
+
+def _check_breakouts(r: Reader, steps: tuple[Step, ...]) -> None:
+    """A method with breakouts has no case bringer for the session: each member is a round's client."""
+    if not any(s.rule("breakouts") for s in steps):
+        return
+    for i, step in enumerate(steps):
+        for j, rule in enumerate(step.rules):
+            silent = rule.type in ("case_round", *CASE_BRINGER_SILENT)
+            if silent or "case_bringer" in (*rule.by, *rule.roles):
+                raise r.fail(f"steps[{i}].rules[{j}]", "a method with breakouts has no case bringer")
+        if any("case_bringer" in roles for roles in step.contribute.values()):
+            raise r.fail(f"steps[{i}].contribute", "a method with breakouts has no case bringer")
 
 
 def _read_fits(r: Reader, raw) -> Fits:
@@ -386,6 +463,7 @@ def parse_method(document, source: str) -> Method:
             if rule.type == "case_round" and not any("case_proposal" in s.contribute for s in steps[: i + 1]):
                 problem = "a case round needs a step up to it that takes case_proposal"
                 raise r.fail(f"steps[{i}].rules[{j}]", problem)
+    _check_breakouts(r, steps)
     house_rules: dict[str, tuple[str, ...]] = {}
     if "house_rules" in document:
         raw_rules = document["house_rules"]
@@ -490,7 +568,13 @@ def method_from_data(data: dict) -> Method:
                 **step,
                 "contribute": {kind: tuple(roles) for kind, roles in step["contribute"].items()},
                 "rules": tuple(
-                    Rule(**{**rule, **{k: tuple(rule[k]) for k in ("values", "by", "roles")}})
+                    Rule(
+                        **{
+                            **rule,
+                            **{k: tuple(rule[k]) for k in ("values", "by", "roles")},
+                            "phases": tuple(_phase_from_data(p) for p in rule.get("phases", ())),
+                        }
+                    )
                     for rule in step["rules"]
                 ),
             }
@@ -507,6 +591,19 @@ def method_from_data(data: dict) -> Method:
             "house_rules": {lang: tuple(items) for lang, items in data["house_rules"].items()},
         }
     )
+
+
+def _phase_from_data(data: dict) -> Phase:
+    return Phase(**{**data, "client": tuple(data["client"]), "consultants": tuple(data["consultants"])})
+
+
+def _plain(value):
+    """Tuples as lists, all the way down: what a YAML file holds."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def method_to_document(method: Method) -> dict:
@@ -526,7 +623,7 @@ def method_to_document(method: Method) -> dict:
             "contribute": [{"kind": kind, "roles": list(roles)} for kind, roles in step.contribute.items()],
             "rules": [
                 {
-                    name: list(value) if isinstance(value, tuple) else value
+                    name: _plain(value)
                     for name, value in asdict(rule).items()
                     if name == "type" or value != defaults[name]
                 }

@@ -191,6 +191,14 @@ class Contribution(Base):
     # Added by the facilitator for someone without a device: the name they gave, and who typed it.
     author_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
     entered_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Written in a breakout group (0010): the group, and the round (from 0) whose client it was for.
+    group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("breakout_groups.id", ondelete="CASCADE", name="fk_contributions_group_id"),
+        nullable=True,
+        index=True,
+    )
+    round: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    group: Mapped[BreakoutGroup | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("session_id", "client_id", name="uq_contributions_client_id"),
@@ -225,3 +233,31 @@ class StepVisit(Base):
     step_index: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[float] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class BreakoutGroup(Base):
+    """One breakout group of a step with the ``breakouts`` rule (0010): its members, where it is, its timer.
+
+    ``round`` (from 0) says whose turn it is to be the client (``members[round]``),
+    ``phase`` (from 0) which of the rule's phases the round is in.
+    """
+
+    __tablename__ = "breakout_groups"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    step_index: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... as people call their group
+    members: Mapped[list] = mapped_column(JSON)  # participant ids, each one round's client in this order
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    phase: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    timer_state: Mapped[str] = mapped_column(String(16), default="idle")
+    timer_duration: Mapped[float] = mapped_column(Float, default=0)
+    timer_deadline: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timer_remaining: Mapped[float] = mapped_column(Float, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "step_index", "number", name="uq_breakout_groups_number"),
+        Index("ix_breakout_groups_timer_due", "timer_state", "timer_deadline"),
+    )

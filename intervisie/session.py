@@ -169,18 +169,21 @@ def target_step(current: int, target, step_count: int) -> int:
     return index
 
 
-def check_advance(ready: int, total: int, unmarked: bool, confirmed) -> None:
+def check_advance(ready: int, total: int, unmarked: bool, confirmed, busy_groups: int = 0) -> None:
     """Ask once before moving on to the next step when that may be too early.
 
     Too early: fewer than half of the ``total`` who can say they are done are
     ``ready``, or ``unmarked``: the case bringer has marked nothing yet in a
-    step where they mark. ``confirmed`` (the facilitator said "go on anyway")
+    step where they mark, or ``busy_groups`` breakout groups have not finished
+    their rounds. ``confirmed`` (the facilitator said "go on anyway")
     lets it through; a refusal's code starts with ``confirm_``.
     """
     if not isinstance(confirmed, bool):
         raise RuleViolation("bad_request")
     if confirmed:
         return
+    if busy_groups:
+        raise RuleViolation("confirm_groups_busy", count=busy_groups)
     if total and ready * 2 < total:
         raise RuleViolation("confirm_few_ready", ready=ready, total=total)
     if unmarked:
@@ -410,7 +413,10 @@ def moves_on_by_itself(step: Step, auto_advance: bool) -> bool:
 
 
 def needs_case_bringer(method: Method, index: int) -> bool:
-    """Whether step ``index`` needs a case bringer: it does unless a case round is still to come (or is it)."""
+    """Whether step ``index`` needs a case bringer: it does unless a case round is still to come (or is it),
+    or the method has breakouts (each member is their own round's client; the method names no case bringer)."""
+    if any(s.rule("breakouts") for s in method.steps):
+        return False
     return not any(s.rule("case_round") for s in method.steps[index:])
 
 

@@ -11,15 +11,19 @@ The public interface, by concern:
 - ``case_round``: voting for a pitched case, the facilitator's choice, the chosen case bringer;
 - ``writing``: reading a text while it is written (the question coach, the privacy guard);
 - ``cards``: question cards (dealing, playing, drawing);
+- ``breakouts`` (with ``groups``, which reads them): breakout groups with their own rounds, phases and
+  timers;
 - ``views``: what each viewer sees (state, snapshot, one contribution);
 - ``base``: the ``Outcome`` of an action and what every module shares.
 
-Imports run one way: base <- views <- contributions <- cards <- steps <- signals, joining <- case_round.
+Imports run one way: base <- groups <- views <- breakouts <- contributions <- cards <- steps <- signals,
+joining <- case_round.
 Every action commits its change before it returns an ``Outcome``, so nothing
 is acknowledged or broadcast that is not already stored.
 """
 
 from .base import Emit, Outcome, digest, method_of, methods, room_all
+from .breakouts import move_on
 from .cards import deal, draw, focus, play, reshuffle
 from .case_round import choose, vote
 from .contributions import add_contribution, hide, mark
@@ -86,6 +90,7 @@ __all__ = [
     "join",
     "loop_back",
     "mark",
+    "move_on",
     "method_of",
     "methods",
     "next_turn",

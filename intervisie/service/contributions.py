@@ -24,6 +24,7 @@ from .base import (
     seat,
     touch,
 )
+from .breakouts import writing_in_group
 from .views import (
     changes_balance,
     contribution_view,
@@ -65,7 +66,10 @@ def check_new(
     if session.turn_order and session.turn_index is not None:
         speaker = session.turn_order[session.turn_index]
     own = own_count(orm, session, step, index, person, kind, named)
-    flag = rules.check_contribution(step, status, who, kind, text, own, speaker)
+    if step.rule("breakouts"):
+        flag = None  # who writes what is the group's phase's to say (``writing_in_group``)
+    else:
+        flag = rules.check_contribution(step, status, who, kind, text, own, speaker)
     most = cfg("MAX_CONTRIBUTIONS_PER_SESSION")
     if session.full if isinstance(session, Seat) else is_full(orm, session.id, most):
         raise RuleViolation("session_full", max=most)  # bounds every snapshot and record of the session
@@ -210,6 +214,8 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
                 **behalf,
             )
             contribution.reply_to = reply_to
+            if step.rule("breakouts"):  # written in a breakout group: it stays there
+                contribution.group_id, contribution.round = writing_in_group(orm, session, author, kind)
             # Writing to be revealed together: the state says how many entries wait, so it changes too.
             sealed = sealed_step(session, contribution.step_index)
             if sealed:

@@ -15,7 +15,7 @@ from ..decks import deck_to_data
 from ..methods import Method, check_deck, method_to_data
 from ..models import Connection, Participant, Session
 from ..session import RuleViolation
-from . import cards
+from . import breakouts, cards
 from .base import (
     SERVER_ID,
     Emit,
@@ -240,6 +240,7 @@ def join(sid: str, payload: dict, now: float) -> Outcome:
         except IntegrityError:  # the database's own guard: one name per person still in the session
             raise RuleViolation("name_taken") from None
         dealt = cards.enter_step(orm, session) if session.status == "running" else []
+        breakouts.seat_newcomer(orm, session, person)  # groups meeting now take them in
         outcome = _welcome(orm, sid, session, person, now, token=token)
         outcome.emits.extend(dealt)
         return outcome

@@ -8,7 +8,7 @@ from .. import session as rules
 from ..db import db
 from ..models import Contribution, Mark, Session, StepVisit
 from ..session import Contributor, RuleViolation, Timer
-from . import cards
+from . import breakouts, cards
 from .base import (
     Emit,
     Outcome,
@@ -75,8 +75,11 @@ def open_step(orm, session: Session, index: int, now: float) -> list[Emit]:
         .where(StepVisit.session_id == session.id, StepVisit.ended_at.is_(None))
         .values(ended_at=now)
     )
+    if leaving != index:
+        breakouts.leave_groups(orm, session, leaving, now)
     session.step_index = index
     orm.add(StepVisit(session_id=session.id, step_index=index, started_at=now))
+    breakouts.open_groups(orm, session, index, now)
     timer = Timer.fresh(rules.step_minutes(method.steps[index], session.step_minutes) * 60)
     # A session may let every step open with its time running: nobody has to remember to press start.
     running = rules.opens_running(method.steps[index], session.auto_start_timer)
@@ -180,7 +183,8 @@ def go_to_step(sid: str, payload: dict, now: float) -> Outcome:
         if payload.get("to") == "next":
             ready = readiness(session)
             confirmed = payload.get("confirm", False)
-            rules.check_advance(ready["count"], ready["total"], unmarked(orm, session), confirmed)
+            busy = breakouts.busy_groups(orm, session)
+            rules.check_advance(ready["count"], ready["total"], unmarked(orm, session), confirmed, busy)
         if index == session.step_index:
             return None  # already there: the step keeps its timer and its writing
         require_case_bringer(session, index)
@@ -406,7 +410,7 @@ def expire_due_timers(now: float) -> list[Emit]:
         ).all()
     for session_id, deadline in due:
         emits.extend(_expire(session_id, deadline, now))
-    return emits
+    return emits + breakouts.expire_due_groups(now)  # each breakout group's own phase timer
 
 
 def _expire(session_id: str, deadline: float, now: float) -> list[Emit]:

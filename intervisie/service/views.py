@@ -7,11 +7,11 @@ from collections import Counter
 from flask import current_app
 from sqlalchemy import func, select
 
-from .. import cards
+from .. import breakouts, cards
 from .. import session as rules
 from ..decks import Deck, deck_from_data
 from ..methods import Method
-from ..models import Connection, Contribution, Mark, Participant, Session, StepVisit
+from ..models import BreakoutGroup, Connection, Contribution, Mark, Participant, Session, StepVisit
 from .base import (
     Emit,
     Outcome,
@@ -24,6 +24,7 @@ from .base import (
     timer_of,
     to_ms,
 )
+from .groups import breakouts_view
 
 # Who may say they are done with a step; the facilitator decides when to move on instead.
 READY_ROLES = ("participant", "case_bringer")
@@ -143,6 +144,8 @@ def state_view(orm, session: Session, now: float) -> dict:
         "cards": public_view(orm, session),
         # The case round: how many voted; the votes per pitch only once all voted or a case is chosen.
         "case_round": case_round_view(session),
+        # Breakout groups of this step: members, whose round, the phase and its own timer; no texts.
+        "breakouts": breakouts_view(orm, session, now),
         # Who is done with this step, of those who can say so (the facilitator moves on instead).
         "ready": readiness(session),
         # Key people away past the grace period (``since_ms``: when their last connection closed, if
@@ -201,7 +204,7 @@ def method_view(method: Method, overrides: dict) -> dict:
 
 def _rule_view(rule) -> dict:
     view = {"type": rule.type}
-    for name in ("kind", "count", "seconds_per_speaker", "hand", "to", "vote"):
+    for name in ("kind", "count", "seconds_per_speaker", "hand", "to", "vote", "size"):
         if getattr(rule, name) is not None:
             view[name] = getattr(rule, name)
     for name in ("values", "by", "roles"):
@@ -209,6 +212,18 @@ def _rule_view(rule) -> dict:
             view[name] = list(getattr(rule, name))
     if rule.auto_pass:
         view["auto_pass"] = True
+    if rule.phases:
+        view["phases"] = [
+            {
+                "id": p.id,
+                "names": p.names,
+                "minutes": p.minutes,
+                "client": list(p.client),
+                "consultants": list(p.consultants),
+                "turned_away": p.turned_away,
+            }
+            for p in rule.phases
+        ]
     return view
 
 
@@ -240,6 +255,8 @@ def sealed_count(orm, session: Session) -> int | None:
 
 
 def visible(session: Session, c: Contribution, viewer_id: str | None, viewer_role: str) -> bool:
+    if c.group_id is not None and not breakouts.sees_group(viewer_role, viewer_id, c.group.members):
+        return False  # a breakout group's writing stays within the group (and with the facilitator)
     return rules.visible_to(
         hidden=c.hidden,
         author_id=c.participant_id,
@@ -270,6 +287,8 @@ def contribution_view(c: Contribution, names: dict[str, str], marks: list[Mark],
         "hidden": c.hidden,
         "details": c.details,
         "reply_to": c.reply_to,  # the question an answer belongs to
+        "group_id": c.group_id,  # written in this breakout group, in this round
+        "round": c.round,
         "marks": [{"by": m.participant_id, "value": m.value} for m in marks],
     }
     if full:
@@ -351,6 +370,8 @@ def deliver(
     """
     if rules.own_only(c.kind, sealed_step(session, c.step_index)):
         return [Emit(event, full, room_person(c.participant_id))] if c.participant_id else []
+    if c.group_id is not None:
+        return _deliver_in_group(orm, session, c, full, event)
     insiders = [p.id for p in session.participants if p.role == "facilitator" and not p.removed]
     if c.participant_id and c.participant_id not in insiders and not c.hidden:
         insiders.append(c.participant_id)
@@ -362,6 +383,20 @@ def deliver(
         public = {k: v for k, v in full.items() if k != "flag"}
         emits.append(Emit(event, public, room_all(session.id), skip))
     return emits
+
+
+def _deliver_in_group(orm, session, c: Contribution, full: dict, event: str) -> list[Emit]:
+    """What a breakout group wrote: the full view to the facilitator and the author, the public view to
+    the other members (or only the news that it is hidden); never to the whole room or the screen."""
+    members = orm.get(BreakoutGroup, c.group_id).members
+    insiders = {p.id for p in session.participants if p.role == "facilitator" and not p.removed}
+    if c.participant_id and not c.hidden:
+        insiders.add(c.participant_id)
+    public = {"id": c.id} if c.hidden else {k: v for k, v in full.items() if k != "flag"}
+    others_event = "contribution:hidden" if c.hidden else event
+    return [Emit(event, full, room_person(pid)) for pid in sorted(insiders)] + [
+        Emit(others_event, public, room_person(pid)) for pid in members if pid not in insiders
+    ]
 
 
 def decks() -> dict[str, Deck]:

@@ -1,0 +1,74 @@
+"""Reading breakout groups: a step's groups, a group's timer, and the groups as everyone may see them.
+
+Below ``views`` (which shows the groups in the state and delivers what a
+group writes to its members); the actions on groups are in ``breakouts``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..methods import Rule
+from ..models import BreakoutGroup, Session
+from ..session import Timer
+from .base import method_of
+
+
+def groups_of(orm, session_id: str, step_index: int) -> list[BreakoutGroup]:
+    """The groups of one step, by number."""
+    return list(
+        orm.scalars(
+            select(BreakoutGroup)
+            .where(BreakoutGroup.session_id == session_id, BreakoutGroup.step_index == step_index)
+            .order_by(BreakoutGroup.number)
+        )
+    )
+
+
+def breakouts_rule(session, step_index: int) -> Rule | None:
+    """The ``breakouts`` rule of step ``step_index``, if it has one."""
+    steps = method_of(session).steps
+    return steps[step_index].rule("breakouts") if 0 <= step_index < len(steps) else None
+
+
+def group_timer(group: BreakoutGroup) -> Timer:
+    return Timer(group.timer_state, group.timer_duration, group.timer_deadline, group.timer_remaining)
+
+
+def store_group_timer(group: BreakoutGroup, timer: Timer) -> None:
+    group.timer_state = timer.state
+    group.timer_duration = timer.duration
+    group.timer_deadline = timer.deadline
+    group.timer_remaining = timer.remaining
+
+
+def group_of(groups: list[BreakoutGroup], person_id: str | None) -> BreakoutGroup | None:
+    """The group ``person_id`` is a member of, if any."""
+    return next((g for g in groups if person_id in g.members), None)
+
+
+def breakouts_view(orm, session: Session, now: float) -> dict | None:
+    """The current step's groups as everyone may see them (None: not a breakouts step).
+
+    Who is in which group, whose round it is, the phase and its own countdown,
+    and whether the group is done: progress, never what a group wrote.
+    """
+    rule = breakouts_rule(session, session.step_index)
+    if rule is None or session.status == "lobby":
+        return None
+    return {
+        "size": rule.size,
+        "groups": [
+            {
+                "id": g.id,
+                "number": g.number,
+                "members": list(g.members),
+                "round": g.round,
+                "phase": g.phase,
+                "client_id": None if g.done else g.members[g.round],
+                "done": g.done,
+                "timer": group_timer(g).view(now),
+            }
+            for g in groups_of(orm, session.id, session.step_index)
+        ],
+    }

@@ -1,0 +1,319 @@
+"""Breakout groups (the ``breakouts`` rule) and the Troika consulting method that uses them.
+
+The end-to-end test runs Troika for six people and a facilitator: two troikas,
+every step, every phase's writing allowed and refused per part, what each
+person receives (their own group only), time's up of a group's phase, a
+reconnect and a late joiner.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from intervisie import breakouts, service
+from intervisie.db import db
+from intervisie.i18n import translate
+from intervisie.methods import default_directory, parse_method
+from intervisie.models import BreakoutGroup, Session
+from intervisie.service.groups import breakouts_view
+from intervisie.session import Contributor, RuleViolation
+from intervisie.tailoring import explain
+from tests.conftest import Group, Person
+from tests.support import parse_error
+
+TROIKA = yaml.safe_load((default_directory() / "troika.yaml").read_text(encoding="utf-8"))
+RULE = parse_method(TROIKA, "troika.yaml").steps[1].rule("breakouts")
+
+
+# --- the grouping rule -------------------------------------------------------------------
+
+
+@given(st.integers(min_value=0, max_value=40), st.integers(min_value=2, max_value=5))
+def test_everyone_is_in_exactly_one_group_of_a_size_within_bounds(count, size):
+    people = [f"p{i}" for i in range(count)]
+    groups = breakouts.split(people, size)
+    assert sorted(p for g in groups for p in g) == sorted(people)  # each exactly once
+    assert [p for g in groups for p in g] == people  # in joining order
+    for g in groups:
+        assert min(count, 2) <= len(g) <= max(size + 1, min(count, size))
+    if groups:
+        assert max(map(len, groups)) - min(map(len, groups)) <= 1
+
+
+@pytest.mark.parametrize(
+    ("count", "sizes"),
+    [(2, [2]), (3, [3]), (4, [4]), (5, [3, 2]), (6, [3, 3]), (7, [4, 3]), (9, [3, 3, 3]), (10, [4, 3, 3])],
+)
+def test_troikas_of_a_group_as_documented(count, sizes):
+    assert [len(g) for g in breakouts.split([str(i) for i in range(count)], 3)] == sizes
+
+
+def test_every_round_passes_every_phase_then_the_group_is_done():
+    position, seen = (0, 0), [(0, 0)]
+    while (position := breakouts.next_position(*position, rounds=3, phases=4)) is not None:
+        seen.append(position)
+    assert seen == [(r, p) for r in range(3) for p in range(4)]
+
+
+@pytest.mark.parametrize(
+    ("phase", "who", "kind", "refusal"),
+    [
+        (0, "a", "case", None),
+        (0, "b", "case", "forbidden_role"),
+        (0, "b", "question", "wrong_phase"),
+        (0, "a", "note", "wrong_phase"),
+        (1, "b", "question", None),
+        (1, "a", "question", "forbidden_role"),
+        (2, "a", "perspective", "turned_away"),
+        (2, "a", "note", None),
+        (2, "c", "note", "wrong_phase"),
+        (2, "c", "advice", None),
+        (3, "a", "takeaway", None),
+        (3, "c", "takeaway", "forbidden_role"),
+        (3, "x", "takeaway", "not_in_group"),
+        (3, "f", "takeaway", "not_in_group"),
+        (3, "a", 7, "bad_request"),
+    ],
+)
+def test_who_writes_what_in_each_phase(phase, who, kind, refusal):
+    role = "facilitator" if who == "f" else "participant"
+    attempt = lambda: breakouts.check_group_writing(  # noqa: E731
+        RULE, ["a", "b", "c"], 0, phase, False, Contributor(who, role), kind
+    )
+    if refusal is None:
+        attempt()
+    else:
+        with pytest.raises(RuleViolation) as refused:
+            attempt()
+        assert refused.value.code == refusal
+
+
+def test_a_done_group_takes_no_writing_and_moves_no_further():
+    with pytest.raises(RuleViolation, match="group_done"):
+        breakouts.check_group_writing(RULE, ["a", "b"], 1, 3, True, Contributor("a", "participant"), "case")
+    with pytest.raises(RuleViolation, match="group_done"):
+        breakouts.check_move_on(Contributor("f", "facilitator"), ["a", "b"], 1, True)
+    with pytest.raises(RuleViolation, match="forbidden_role"):
+        breakouts.check_move_on(Contributor("b", "participant"), ["a", "b"], 0, False)
+    breakouts.check_move_on(Contributor("b", "participant"), ["a", "b"], 1, False)
+
+
+# --- the file format ---------------------------------------------------------------------
+
+
+def breakouts_of(document):
+    return document["steps"][1]["rules"][0]
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "problem"),
+    [
+        (lambda d: breakouts_of(d).update(size=6), "steps[1].rules[0].size", "whole number from 2 to 5"),
+        (lambda d: breakouts_of(d).pop("phases"), "steps[1].rules[0]", "missing field 'phases'"),
+        (lambda d: breakouts_of(d).update(phases=[]), "steps[1].rules[0].phases", "non-empty list"),
+        (lambda d: breakouts_of(d)["phases"][0].update(minutes=0), "steps[1].rules[0].phases[0].minutes", "1 to 60"),
+        (lambda d: breakouts_of(d)["phases"][1].update(id="uitdaging"), "steps[1].rules[0].phases[1].id", "used twice"),
+        (lambda d: breakouts_of(d)["phases"][0].update(client=["gossip"]), "steps[1].rules[0].phases[0].client[0]", "one of"),
+        (lambda d: breakouts_of(d)["phases"][1].update(consultants=["answer"]), "steps[1].rules[0].phases[1].consultants[0]", "replies to another entry"),
+        (lambda d: breakouts_of(d)["phases"][2].update(client=["case"]), "steps[1].rules[0].phases[2].client", "turned-away client"),
+        (lambda d: breakouts_of(d)["phases"][2].update(turned_away="yes"), "steps[1].rules[0].phases[2].turned_away", "true or false"),
+        (lambda d: breakouts_of(d)["phases"][0].update(writes=["case"]), "steps[1].rules[0].phases[0].writes", "unknown field"),
+        (lambda d: d["steps"][1].update(contribute=[{"kind": "case", "roles": ["participant"]}]), "steps[1].contribute", "the phases say who writes"),
+        (lambda d: d["steps"][1]["rules"].append("open_questions"), "steps[1].rules", "no other rule"),
+        (lambda d: d["steps"][2]["contribute"][0]["roles"].append("case_bringer"), "steps[2].contribute", "no case bringer"),
+        (lambda d: d["steps"][2].setdefault("rules", []).append("case_bringer_listens"), "steps[2].rules[0]", "no case bringer"),
+    ],
+)  # fmt: skip
+def test_a_broken_breakouts_rule_names_file_field_and_problem(change, where, problem):
+    error = parse_error(parse_method, TROIKA, change)
+    assert (error.source, error.where) == ("broken.yaml", where)
+    assert problem in error.problem
+
+
+def test_breakouts_problems_are_explained_in_dutch():
+    error = parse_error(parse_method, TROIKA, lambda d: d["steps"][1]["rules"].append("open_questions"))
+    assert explain("nl", error).endswith(translate("nl", "method_problem.breakouts_alone"))
+
+
+# --- the method end to end ---------------------------------------------------------------
+
+
+def state_of(person: Person) -> dict:
+    return person.received("session:state")[-1]["args"][0]
+
+
+def texts(person: Person) -> set[str]:
+    return {m["args"][0]["text"] for m in person.received("contribution:new")}
+
+
+@pytest.fixture
+def troika(app, client, unlimited):
+    group = Group(app, client, participants=5, method_id="troika")
+    group.facilitator.ok("session:start")  # no case bringer: each is client in their own group
+    group.drain()
+    return group
+
+
+@pytest.fixture
+def unlimited(app, monkeypatch):
+    from intervisie import events, limits
+
+    monkeypatch.setattr(events, "limiter", events.RateLimiter(rate=1e9, burst=1e9))
+    buckets = limits.of(app)
+    buckets.addresses = buckets.sessions = limits.TokenBuckets(1e9, 1e9)
+    return app
+
+
+def move_on(person: Person, group: dict) -> dict:
+    return person.emit("breakout:next", group=group["id"], round=group["round"], phase=group["phase"])
+
+
+def groups_now(group: Group) -> list[dict]:
+    """The groups as the state shows them now, read from the database."""
+    with group.facilitator.app.app_context(), db.session() as orm:
+        session = orm.scalar(select(Session).where(Session.code == group.code))
+        return breakouts_view(orm, session, time.time())["groups"]
+
+
+def test_troika_runs_end_to_end_with_two_groups(app, troika):
+    f, people = troika.facilitator, troika.people
+    by_id = {p.id: p for p in people}
+
+    # Opening, in the whole group: everyone but a case bringer (there is none) writes a line.
+    assert (
+        f.add("checkin", "welkom")["ok"] and people[0].add("checkin", "mijn vraag gaat over planning")["ok"]
+    )
+    assert people[1].add("question", "mag dit?")["error"] == "wrong_step"
+    assert f.emit("step:go", to="next", confirm=True)["state"]["breakouts"]["size"] == 3
+
+    # Two troikas, in joining order, each at its first round's first phase with its own running timer.
+    state = state_of(f)
+    groups = state["breakouts"]["groups"]
+    assert [g["members"] for g in groups] == [[p.id for p in people[:3]], [p.id for p in people[3:]]]
+    assert all(g["round"] == 0 and g["phase"] == 0 and g["timer"]["state"] == "running" for g in groups)
+    assert [g["client_id"] for g in groups] == [people[0].id, people[3].id]
+    one, two = groups
+    a, b, c = (by_id[i] for i in one["members"])
+    d, e, g_ = (by_id[i] for i in two["members"])
+    troika.drain()
+
+    # The challenge: the client writes it; nobody else may, nor anything else.
+    assert b.add("case", "ook een vraag")["error"] == "forbidden_role"
+    assert b.add("question", "te vroeg")["error"] == "wrong_phase"
+    assert f.add("case", "van de begeleider")["error"] == "not_in_group"
+    assert a.add("note", "notitie")["error"] == "wrong_phase"
+    assert a.add("case", "Ik krijg mijn team niet mee in de nieuwe planning.")["ok"]
+    assert d.add("case", "Mijn agenda loopt over.")["ok"]
+    assert texts(b) == texts(c) == {"Ik krijg mijn team niet mee in de nieuwe planning."}
+    assert texts(e) == texts(g_) == {"Mijn agenda loopt over."}  # the other group's case never reaches them
+    assert texts(f) == {"Ik krijg mijn team niet mee in de nieuwe planning.", "Mijn agenda loopt over."}
+
+    # Moving on: the round's client or the facilitator; a consultant may not; a resend is stale.
+    assert move_on(b, one)["error"] == "forbidden_role"
+    moved = move_on(a, one)
+    assert moved["ok"]
+    one = moved["state"]["breakouts"]["groups"][0]
+    assert (one["round"], one["phase"]) == (0, 1)
+    assert move_on(a, {**one, "phase": 0})["error"] == "stale"
+    assert moved["state"]["breakouts"]["groups"][1]["phase"] == 0  # the other group goes at its own pace
+
+    # Clarifying questions: the consultants ask; the client answers aloud.
+    assert b.add("question", "Wat heb je al geprobeerd?")["ok"]
+    assert a.add("question", "Zelf een vraag?")["error"] == "forbidden_role"
+    one = move_on(f, one)["state"]["breakouts"]["groups"][0]
+
+    # Back turned: the consultants think aloud; the client only listens and takes their own notes.
+    assert one["phase"] == 2
+    troika.drain()
+    assert a.add("perspective", "Mag ik nog iets zeggen?")["error"] == "turned_away"
+    assert a.add("note", "ze zien het als controle")["ok"]
+    assert c.add("advice", "Laat het team zelf de planning maken.")["ok"]
+    assert c.add("note", "ook een notitie")["error"] == "wrong_phase"
+    assert texts(a) == {"ze zien het als controle", "Laat het team zelf de planning maken."}
+    assert texts(b) == {"Laat het team zelf de planning maken."}
+    assert texts(f) == {"Laat het team zelf de planning maken."}  # the client's note reaches nobody else
+    one = move_on(a, one)["state"]["breakouts"]["groups"][0]
+
+    # What was valuable: the client closes the round; then the next member is the client.
+    assert a.add("takeaway", "Het team laten meeschrijven.")["ok"]
+    assert b.add("takeaway", "Voor haar")["error"] == "forbidden_role"
+    one = move_on(a, one)["state"]["breakouts"]["groups"][0]
+    assert (one["round"], one["phase"], one["client_id"]) == (1, 0, b.id)
+    assert a.add("case", "nog een")["error"] == "forbidden_role"  # a is a consultant now
+    assert b.add("case", "Mijn rol als nieuwe teamleider.")["ok"]
+
+    # Time's up for a group's phase moves only that group on, once.
+    with app.app_context(), db.session() as orm:
+        due, later = orm.scalars(select(BreakoutGroup.timer_deadline).order_by(BreakoutGroup.number.desc()))
+    assert due < later
+    with app.app_context():
+        emitted = service.expire_due_timers(due)  # the other group's deadline is later
+        assert [e.event for e in emitted].count("breakout:expired") == 1
+        assert service.expire_due_timers(due) == []
+    one, two = groups_now(troika)
+    assert (one["round"], one["phase"], two["round"], two["phase"]) == (1, 0, 0, 1)
+    assert two["timer"]["state"] == "running" and two["timer"]["deadline_ms"] > due * 1000
+
+    # Moving on from the breakouts while groups are busy asks first.
+    assert f.emit("step:go", to="next")["error"] == "confirm_groups_busy"
+    assert f.emit("step:go", to="next")["message"] == translate("nl", "error.confirm_groups_busy", count=2)
+
+    # A reconnect brings back one's own group's writing and the groups' progress; the screen sees no texts.
+    snapshot = e.reconnect()["snapshot"]
+    in_groups = {x["text"] for x in snapshot["contributions"] if x["group_id"]}
+    assert in_groups == {"Mijn agenda loopt over."} and len(snapshot["contributions"]) == 3  # and 2 check-ins
+    assert [g["phase"] for g in snapshot["breakouts"]["groups"]] == [0, 1]
+    mine = {x["text"] for x in a.reconnect()["snapshot"]["contributions"]}
+    assert "ze zien het als controle" in mine and "Mijn agenda loopt over." not in mine
+    screen = Person(app, "scherm")
+    shown = screen.ok("session:watch", code=troika.code, key=troika.created["screen_key"])["snapshot"]
+    assert [x["kind"] for x in shown["contributions"]] == ["checkin", "checkin"]
+    assert len(shown["breakouts"]["groups"]) == 2
+
+    # Someone arriving late joins the smallest group still at work and gets a round as its last client.
+    late = Person(app, "Hidde")
+    joined = late.ok("session:join", code=troika.code, name="Hidde")["snapshot"]
+    assert joined["breakouts"]["groups"][0]["members"][-1] == joined["me"]["id"]
+    assert joined["contributions"] and all(
+        x["group_id"] in (None, one["id"]) for x in joined["contributions"]
+    )
+
+    # The facilitator moves every group through its rounds; done groups take nothing more.
+    for _ in range(40):
+        busy = [x for x in groups_now(troika) if not x["done"]]
+        if not busy:
+            break
+        assert move_on(f, busy[0])["ok"]
+    assert all(x["done"] and x["client_id"] is None for x in groups_now(troika))
+    assert a.add("case", "te laat")["error"] == "group_done"
+    assert move_on(f, groups_now(troika)[0])["error"] == "group_done"
+
+    # The harvest, in the whole group again: the breakouts' writing stays in its groups.
+    state = troika.go("next")
+    assert state["breakouts"] is None and state["session"]["step_index"] == 2
+    assert a.add("learned", "Luisteren zonder te reageren is lastig.")["ok"]
+    assert f.add("learned", "Mooie rondes.")["ok"]
+    assert move_on(f, one)["error"] == "wrong_step"
+    with app.app_context(), db.session() as orm:
+        rounds = orm.execute(select(BreakoutGroup.number, BreakoutGroup.done)).all()
+    assert sorted(rounds) == [(1, True), (2, True)]
+
+
+def test_move_on_refuses_malformed_and_foreign_groups(troika):
+    f = troika.facilitator
+    troika.go("next")
+    for payload in ({}, {"group": 1, "round": 0, "phase": 0}, {"group": "x", "round": "0", "phase": 0}):
+        assert f.emit("breakout:next", payload)["error"] == "bad_request"
+    assert f.emit("breakout:next", group="nope", round=0, phase=0)["error"] == "unknown_group"
+    assert troika.people[0].emit("breakout:next", group="nope", round=0, phase=0)["error"] == "unknown_group"
+
+
+def test_no_case_bringer_is_needed_to_start_a_method_with_breakouts(app, client):
+    group = Group(app, client, participants=2, method_id="troika")
+    assert group.facilitator.ok("session:start")["state"]["session"]["status"] == "running"
