@@ -112,6 +112,7 @@ EVENT_FIELDS = {
     "contribution:hide": ["id", "hidden"],
     "case:vote": ["id"],
     "case:choose": ["id"],
+    "breakout:next": ["group", "round", "phase"],
     "card:play": ["client_id", "card_id", "text"],
     "cards:draw": ["participant_id", "quadrant"],
     "cards:deal": ["control"],

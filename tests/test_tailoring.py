@@ -224,6 +224,25 @@ def broken_documents():
         **good,
         "steps": [{**good["steps"][3], "contribute": [{"kind": "perspective", "roles": ["case_bringer"]}]}],
     }
+    yield from broken_breakouts()
+
+
+def broken_breakouts():
+    """The Troika method broken in each way its ``breakouts`` rule can be."""
+    good = method_to_document(LIBRARY["troika"])
+    opening, rounds, harvest = good["steps"]
+    rule = rounds["rules"][0]
+    phase = rule["phases"][0]
+
+    def with_rule(**changes):
+        return {**good, "steps": [opening, {**rounds, "rules": [{**rule, **changes}]}, harvest]}
+
+    yield with_rule(phases=[phase] * 9)
+    yield with_rule(phases=[{**phase, "consultants": ["answer"]}])
+    yield with_rule(phases=[{**phase, "turned_away": True}])
+    yield {**good, "steps": [opening, {**rounds, "contribute": opening["contribute"]}, harvest]}
+    yield {**good, "steps": [opening, {**rounds, "rules": [rule, "open_questions"]}, harvest]}
+    yield {**good, "steps": [opening, rounds, {**harvest, "rules": ["case_bringer_listens"]}]}
 
 
 def test_every_problem_an_upload_can_have_is_said_in_dutch_and_english():
