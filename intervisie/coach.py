@@ -12,8 +12,10 @@ advice anywhere in it. ``simplemma`` (its lemma tables ship in the package)
 tells whether a Dutch part starts with a verb and finds "overwegen"/"proberen"
 and "consider"/"try" in any form, typos in the ending included. "heb je al
 ... <participle>" is read by the participle's form, not a list of verbs, and
-spoken "nie" counts as "niet", so wordings the sets never held still read. Measured on
-``tests/data/questions_*.tsv`` by ``bench/coach.py``.
+spoken "nie" counts as "niet", so wordings the sets never held still read. Typed and
+spoken spellings are read as their standard forms first (Flemish "kunt ge da nie",
+"mss", "have u", "dont", curly apostrophes); the words named stay those of the
+text as typed. Measured on ``tests/data/questions_*.tsv`` by ``bench/coach.py``.
 """
 
 from __future__ import annotations
@@ -35,9 +37,12 @@ _WH = {
 _TELL = {
     "nl": r"(?:vertel|beschrijf|schets|leg\s+eens\s+uit|(?:kun|kan|zou|wil)\s+(?:je|jij|u)\s+(?:(?!niet\b)\S+\s+){0,4}?"
     r"(?:vertellen|beschrijven|uitleggen|toelichten|schetsen|zeggen\s+(?:wat|hoe|waarom)|"
-    r"meer\s+(?:zeggen|vertellen)|(?:een\s+)?voorbeeld\s+geven))\b",
+    r"(?:meer|iets|wat)\s+(?:(?:meer|over|daarover|erover)\s+){0,2}(?:zeggen|vertellen)|(?:een\s+)?voorbeeld\s+geven|"
+    r"meenemen\s+in))\b",
     "en": r"(?:tell\s+(?:me|us)|describe|walk\s+(?:me|us)\s+through|(?:can|could|would|will)\s+you\s+(?:\S+\s+){0,3}?"
-    r"(?:tell|describe|explain|walk|say\s+more|share|talk\s+(?:me|us)\s+through|give\s+(?:an?\s+)?example))\b",
+    r"(?:tell|describe|explain|walk|say\s+(?:\S+\s+){0,2}?more|say\s+something\s+about|share|talk\s+(?:me|us)\s+"
+    r"through|talk\s+(?:a\s+bit\s+)?about|take\s+(?:me|us)\s+through|expand|elaborate|unpack|"
+    r"give\s+(?:an?\s+)?example))\b",
 }
 # Lead-ins that carry no question of their own: the question follows them.
 _LEAD_IN = {
@@ -46,7 +51,7 @@ _LEAD_IN = {
     r"wilde|zou)\s+(?:graag\s+)?(?:willen\s+)?weten)|(begrijp\s+ik\s+(?:het\s+)?goed(?:\s+dat)?|als\s+ik\s+het\s+"
     r"goed\s+begrijp))?",
     "en": r"(?:(?:and|but|ok|okay|so|right|well|yes|no|hm+)\s+)*(?:(i'?m\s+curious(?:\s+about)?|i\s+am\s+curious"
-    r"(?:\s+about)?|i\s+wonder|i\s+was\s+wondering|can\s+i\s+ask|may\s+i\s+ask|i'?d\s+like\s+to\s+know)|"
+    r"(?:\s+about)?|i\s+wonder|i\s+was\s+wondering|i'?m\s+wondering|i\s+am\s+wondering|can\s+i\s+ask|may\s+i\s+ask|i'?d\s+like\s+to\s+know)|"
     r"(did\s+i\s+get\s+that\s+right|if\s+i\s+understand\s+(?:it\s+|you\s+)?(?:right|correctly)))?",
 }
 # Things done that, asked about as "already", suggest doing them: "heb je al met HR gesproken".
@@ -62,7 +67,8 @@ _DONE = {
 # bringer ("heb je al gemerkt", "al geslapen"): "heb je al een gesprek aangevraagd".
 _PARTICIPLE_NL = (
     r"(?!\w*(?:gemerkt|gezien|gehoord|gevoeld|geweten|geslapen|gegeten|gedronken|gehad|geweest|gekregen|geleden|"
-    r"gebeurd|gewerkt|gewoond|gewend|geleerd)\b)(?:\w*ge\w{2,}[dtn]|(?:be|ver|ont|her)\w{2,}[dt])"
+    r"gebeurd|gewerkt|gewoond|gewend|geleerd|ontvangen|verloren|vergeten|bevallen|verdwenen|bedoeld)\b)"
+    r"(?:\w*ge\w{2,}[dtn]|(?:be|ver|ont|her)\w{2,}[dt]|(?:be|ver|ont|her)\w{3,}en)"
 )
 _E = r"(?:eens|es|ens|'s)"  # "eens" as it is typed
 _NIET = r"(?:niet|nie)"  # "niet" as it is spoken and typed: "ga je da nie melden"
@@ -82,6 +88,8 @@ _ADVICE_START = {
     "en": [
         r"why\s+(?:don'?t|do\s+not|not|didn'?t|did\s+not|haven'?t|wouldn'?t|won'?t|can'?t|couldn'?t|aren'?t|"
         r"shouldn'?t|(?:did|would|do)\s+you\s+not)\b",
+        r"why\s+(?:you|it)\s+(?:\S+\s+)?(?:don'?t|do\s+not|didn'?t|did\s+not|haven'?t|wouldn'?t|won'?t|can'?t|"
+        r"couldn'?t|aren'?t|weren'?t|shouldn'?t)\b",
         r"what\s+if\b",
         r"how\s+about\b",
         r"what\s+about\s+(?:\w+ing|if|an?)\b",
@@ -99,13 +107,19 @@ _ADVICE_IN_OPEN = {
 _ADVICE = {
     "nl": [
         r"\bal\s+" + _E + r"\b",
-        r"\b(?:zou|zal|kan|kon|kun)\s+(?:het|'t|t|dat|dit|een\s+\S+)\s+(?:\S+\s+){0,3}?(?:niet\s+)?(?:helpen|beter|"
+        r"\b(?:zou|zal|kan|kon|kun)\s+(?:(?:het|'t|t|dat|dit)\s+(?:\S+\s+){0,3}?|een\s+(?:\S+\s+){1,6}?)(?:niet\s+)?"
+        r"(?:helpen|beter|"
         r"verstandig\w*|slim\w*|handig\w*|zinvol|nuttig|werken|goed|een\s+idee|idee|een\s+optie|optie|fijn|iets)\b",
         r"\b(?:is|was)\s+(?:het|dat|een\s+\w+)\s+(?:\S+\s+){0,2}?(?:niet|geen)\b",
         r"\bis\s+(?:het|'t|t|dat)\s+(?:\S+\s+){0,2}?(?:een|geen)\s+(?:goed\s+)?(?:idee|optie)\b",
         r"\bis\s+(?:het|'t|t)\s+(?:\S+\s+){0,2}?(?:handig|verstandig|slim|nuttig|zinvol|beter)\w*\s+om\b",
         r"\blijkt\s+(?:het|dat)\s+(?:je|jou|jij)\s+(?:\S+\s+){0,2}?(?:niet|geen|beter|verstandig|handig|slim|goed)\b",
-        r"\bhad\s+(?:het|dat)\s+(?:\S+\s+){0,2}?(?:beter|anders)\s+(?:gekund|gemoeten)\b",
+        r"\bhad\s+(?:het|dat)\s+(?:\S+\s+){0,2}?(?:beter|anders|\w{3,}er)\s+(?:gekund|gemoeten)\b",
+        # The same asked after a lead-in, in the order of a clause: "(ik vraag me af) of je niet strenger had moeten zijn".
+        r"\b(?:je|jij)\s+(?:\S+\s+){0,6}?(?:had|hebt|heb)\s+(?:moeten|kunnen)\b|\b(?:moeten|kunnen)\s+hebben\b",
+        r"^of\s+(?:je|jij|het|dat)\s+(?:\S+\s+){0,3}?" + _NIET + r"\b",
+        r"^of\s+(?:je|jij)\s+(?:\S+\s+){0,4}?(?:zou|moet|moest)\b(?!\s+(?:\S+\s+){0,4}?(?:vertellen|zeggen|beschrijven|"
+        r"uitleggen)\b)",
         r"\bhet\s+(?:zou|kan|kon)\s+(?:\S+\s+){0,2}?(?:helpen|beter|goed|verstandig|slim|handig)\b",
         r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?(?:wel\s*eens|ooit)\s+(?:\S+\s+){0,4}?"
         + _DONE["nl"]
@@ -159,7 +173,7 @@ _ADVICE = {
         r"\b(?:have|did)\s+you\s+(?:\S+\s+){1,6}?(?:yet|already)\b",
         r"\bthought\s+(?:about|of)\b|\b(?:given|give)\s+(?:\S+\s+)?thought\s+to\b",
         r"\bdid\s+you\s+(?:ever\s+)?think\s+(?:about|of)\s+\w+ing\b",
-        r"\b(?:did|has|didn'?t|hasn'?t)\s+it\s+(?:ever\s+)?(?:occur(?:red)?\s+to|cross(?:ed)?\s+your\s+mind)\b",
+        r"\b(?:did|has|didn'?t|hasn'?t)\s+it\s+(?:not\s+)?(?:ever\s+)?(?:occur(?:red)?\s+to|cross(?:ed)?\s+your\s+mind)\b",
         r"\b(?:is\s+there\s+(?:a|any)|any)\s+reason\s+(?:why\s+|that\s+)?you\s+(?:didn'?t|don'?t|did\s+not|do\s+not|"
         r"haven'?t|wouldn'?t|won'?t|aren'?t|can'?t)\b",
         r"\bany\s+chance\s+you\s+could\b",
@@ -167,7 +181,10 @@ _ADVICE = {
         r"smarter|an?\s+(?:idea|option)|good|worth|something))\b",
         r"\bwouldn'?t\s+(?:it|that|a\s+\w+|an\s+\w+|you)\b",
         r"\bwould\s+it\s+not\b",
-        r"\bisn'?t\s+(?:it|that|this)\b",
+        r"\b(?:isn'?t|wasn'?t)\s+(?:it|that|this)\b|\b(?:is|was)\s+it\s+not\b",
+        # Asked after a lead-in, as a clause: "(i wonder) if you shouldn't ...", "whether you could ask her".
+        r"^(?:if|whether)\s+(?:you|it)\s+(?:\S+\s+){0,2}?(?:should|shouldn'?t|couldn'?t|wouldn'?t|might|ought|"
+        r"could(?!\s+(?:\S+\s+){0,3}?(?:tell|say|describe|explain)\b)|would\s+(?:\S+\s+)?help)\b",
         r"\bis\s+it\s+(?:not\s+)?(?:an?\s+)?(?:option|idea|time|worth|wiser|better)\b",
         r"\bis\s+it\s+(?:\S+\s+){0,2}?(?:wise|sensible|smart|helpful|useful)\w*\s+to\b",
         r"\b(?:might|may|could|would)\s+be\s+(?:worth|an?\s+(?:idea|option))\b",
@@ -249,6 +266,72 @@ _AUX_EN = re.compile(
     r"(?:n'?t)?|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|won't"
 )
 _ADVICE_LEMMAS = {"nl": {"overwegen", "proberen"}, "en": {"consider", "try"}}
+# "overwegen"/"consider" as what the case bringer is doing now is no advice: "dat je overweegt te stoppen",
+# "are you considering leaving". Dutch: the present form in -t; English: -ing after a form of "to be".
+_DOING = {
+    "nl": re.compile(r"\w+t$"),
+    "en": re.compile(r"(?:\b(?:are|is|am|was|were)\s+(?:\w+\s+)?|'re\s+)$"),
+}
+# Spellings as typed or spoken, read as their standard forms (token -> form); a Flemish verb before "ge"
+# takes the form it has before "je" ("kunt ge" -> "kun je").
+_SPELLINGS = {
+    "nl": {
+        "ge": "je",
+        "gij": "jij",
+        "uw": "je",
+        "da": "dat",
+        "nie": "niet",
+        "mss": "misschien",
+        "misch": "misschien",
+        "zijt": "bent",
+        "ff": "even",
+        "nt": "niet",
+    },
+    "en": {
+        "u": "you",
+        "ya": "you",
+        "ur": "your",
+        "r": "are",
+        "im": "i'm",
+        "ive": "i've",
+        "youre": "you're",
+        "dont": "don't",
+        "didnt": "didn't",
+        "doesnt": "doesn't",
+        "isnt": "isn't",
+        "arent": "aren't",
+        "wasnt": "wasn't",
+        "werent": "weren't",
+        "havent": "haven't",
+        "hasnt": "hasn't",
+        "cant": "can't",
+        "couldnt": "couldn't",
+        "shouldnt": "shouldn't",
+        "wouldnt": "wouldn't",
+        "wont": "won't",
+    },
+}
+_BEFORE_GE = {
+    "kunt": "kun",
+    "hebt": "heb",
+    "zijt": "ben",
+    "doet": "doe",
+    "gaat": "ga",
+    "wilt": "wil",
+    "zoudt": "zou",
+    "ziet": "zie",
+    "vindt": "vind",
+    "denkt": "denk",
+    "zegt": "zeg",
+    "hadt": "had",
+    "waart": "was",
+    "kondt": "kon",
+    "zult": "zal",
+    "moogt": "mag",
+    "weet": "weet",
+    "moet": "moet",
+}
+_GE = re.compile(r"\s+g(?:e|ij)\b")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _PARTS = re.compile(r"[^?!.;:,\n]+")
 _JOIN = {"nl": r"\s(?:en|maar)\s", "en": r"\s(?:and|but)\s"}  # "or" offers a choice in one question
@@ -455,7 +538,9 @@ def _read(offset: int, part: str, lang: str, asks: bool) -> _Part:
             words.append((at + hit.start(), at + hit.end()))
     for w in _WORD.finditer(rest):
         if w.group() in _ADVICE_LEMMAS[lang] or _lemma(w.group(), lang) in _ADVICE_LEMMAS[lang]:
-            words.append((at + w.start(), at + w.end()))
+            doing = _DOING[lang].match(w.group()) if lang == "nl" else w.group().endswith("ing")
+            if not (doing and (lang == "nl" or _DOING["en"].search(rest[: w.start()]))):
+                words.append((at + w.start(), at + w.end()))
     if words:
         return _Part(at, rest, "advice", sorted(set(words)))
     if _verb_first(rest, lang):
@@ -484,6 +569,7 @@ def check(text: str, hint: str = "nl") -> Verdict:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters change length when lowered: keep offsets true
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    lowered, where = _standard(lowered, lang)
     parts = []
     for offset, piece in _parts(lowered, lang):
         if parts and re.match(r"(?:of|or)\s", piece):
@@ -509,8 +595,36 @@ def check(text: str, hint: str = "nl") -> Verdict:
     spans = sorted(
         {w for p in questions if p.kind == main.kind for w in p.words}, key=lambda w: (w[0], -w[1])
     )
-    words = tuple(w for i, w in enumerate(spans) if not any(a <= w[0] and w[1] <= b for a, b in spans[:i]))
+    words = tuple(
+        (where[a], where[b])
+        for i, (a, b) in enumerate(spans)
+        if not any(c <= a and b <= d for c, d in spans[:i])
+    )
     return Verdict(main.kind, lang, words, _suggestion(main, lang), tuple(hints))
+
+
+def _standard(lowered: str, lang: str) -> tuple[str, list[int]]:
+    """``lowered`` with typed and spoken spellings in their standard form (``_SPELLINGS``), and for each
+    offset into the result (its end included) the offset in ``lowered`` it came from."""
+    lowered = lowered.replace("’", "'").replace("‘", "'")
+    out, where, done = [], [], 0
+    for m in _WORD.finditer(lowered):
+        word = m.group()
+        form = _SPELLINGS[lang].get(word)
+        if lang == "nl" and word in _BEFORE_GE and _GE.match(lowered, m.end()):
+            form = _BEFORE_GE[word]
+        if form is None or form == word:
+            continue
+        out.append(lowered[done : m.start()])
+        where.extend(range(done, m.start()))
+        out.append(form)
+        where.extend(m.start() + min(i, len(word) - 1) for i in range(len(form)))
+        done = m.end()
+    if not where:
+        return lowered, list(range(len(lowered) + 1))
+    out.append(lowered[done:])
+    where.extend(range(done, len(lowered) + 1))
+    return "".join(out), where
 
 
 def _suggestion(part: _Part, lang: str) -> str | None:
