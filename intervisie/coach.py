@@ -35,13 +35,15 @@ _WH = {
 }
 # Asking for a story is open too: "vertel eens", "kun je beschrijven", "can you walk us through".
 _TELL = {
-    "nl": r"(?:vertel|beschrijf|schets|leg\s+eens\s+uit|(?:kun|kan|zou|wil)\s+(?:je|jij|u)\s+(?:(?!niet\b)\S+\s+){0,4}?"
-    r"(?:vertellen|beschrijven|uitleggen|toelichten|schetsen|zeggen\s+(?:wat|hoe|waarom)|"
+    "nl": r"(?:vertel|beschrijf|schets|leg\s+eens\s+uit|(?:heb|hebt|had)\s+(?:je|jij)\s+(?:enig\s+|een\s+)?idee\s+"
+    r"(?:wat|waar|hoe|waarom|wie|wanneer|welke)|(?:kun|kan|zou|wil)\s+(?:je|jij|u)\s+(?:(?!niet\b)\S+\s+){0,4}?"
+    r"(?:vertellen|beschrijven|omschrijven|uitleggen|toelichten|schetsen|zeggen\s+(?:wat|hoe|waarom)|"
     r"(?:meer|iets|wat)\s+(?:(?:meer|over|daarover|erover)\s+){0,2}(?:zeggen|vertellen)|(?:een\s+)?voorbeeld\s+geven|"
     r"meenemen\s+in))\b",
-    "en": r"(?:tell\s+(?:me|us)|describe|walk\s+(?:me|us)\s+through|(?:can|could|would|will)\s+you\s+(?:\S+\s+){0,3}?"
+    "en": r"(?:tell\s+(?:me|us)|describe|(?:do|did)\s+you\s+have\s+(?:any|an)\s+idea\s+(?:what|where|how|why|who|when)|(?:walk|talk|take)\s+(?:me|us)\s+(?:through|back)|"
+    r"(?:can|could|would|will)\s+you\s+(?:\S+\s+){0,3}?"
     r"(?:tell|describe|explain|walk|say\s+(?:\S+\s+){0,2}?more|say\s+something\s+about|share|talk\s+(?:me|us)\s+"
-    r"through|talk\s+(?:a\s+bit\s+)?about|take\s+(?:me|us)\s+through|expand|elaborate|unpack|"
+    r"through|talk\s+(?:a\s+bit\s+)?about|take\s+(?:me|us)\s+(?:through|back)|expand|elaborate|unpack|"
     r"give\s+(?:an?\s+)?example))\b",
 }
 # Lead-ins that carry no question of their own: the question follows them.
@@ -68,7 +70,7 @@ _DONE = {
 _PARTICIPLE_NL = (
     r"(?!\w*(?:gemerkt|gezien|gehoord|gevoeld|geweten|geslapen|gegeten|gedronken|gehad|geweest|gekregen|geleden|"
     r"gebeurd|gewerkt|gewoond|gewend|geleerd|ontvangen|verloren|vergeten|bevallen|verdwenen|bedoeld)\b)"
-    r"(?:\w*ge\w{2,}[dtn]|(?:be|ver|ont|her)\w{2,}[dt]|(?:be|ver|ont|her)\w{3,}en)"
+    r"(?:\w*ge\w{2,}[dtn]|(?:be|ver|ont|her)\w{2,}[dt]|bekeken|beschreven|verschoven|ondernomen|\w+geboden)"
 )
 _E = r"(?:eens|es|ens|'s)"  # "eens" as it is typed
 _NIET = r"(?:niet|nie)"  # "niet" as it is spoken and typed: "ga je da nie melden"
@@ -109,7 +111,19 @@ _ADVICE = {
         r"\bal\s+" + _E + r"\b",
         r"\b(?:zou|zal|kan|kon|kun)\s+(?:(?:het|'t|t|dat|dit)\s+(?:\S+\s+){0,3}?|een\s+(?:\S+\s+){1,6}?)(?:niet\s+)?"
         r"(?:helpen|beter|"
-        r"verstandig\w*|slim\w*|handig\w*|zinvol|nuttig|werken|goed|een\s+idee|idee|een\s+optie|optie|fijn|iets)\b",
+        r"verstandig\w*|slim\w*|handig\w*|zinvol\w*|nuttig\w*|werken|schelen|goed|een\s+idee|idee|een\s+optie|optie|"
+        r"fijn\w*|prettig\w*|makkelijk\w*|eenvoudig\w*|logisch\w*|iets)\b",
+        # Asked after a lead-in with a subject of its own: "(ik vraag me af) of een gesprek samen niet meer oplevert".
+        r"^of\s+(?:een|het|dat|dit|zo'?n)\s+(?:\S+\s+){0,6}?"
+        + _NIET
+        + r"\s+(?:\S+\s+){0,2}?(?:meer|beter|handiger|"
+        r"slimmer|verstandiger|makkelijker|fijner|prettiger|sneller|helpt|werkt|scheelt|oplevert)\b",
+        # Advice said as a statement: "een idee is misschien om ...", "mijn suggestie zou zijn".
+        r"\b(?:idee|optie|suggestie|tip)\s+(?:is|zou\s+(?:\S+\s+)?zijn|kan\s+zijn)\b",
+        r"\b(?:misschien|wellicht)\s+om\b",
+        r"^gewoon\b|\bgewoon\s+(?:doen|vragen|zeggen|bellen|melden|proberen|aanspreken)\b",
+        r"\b(?:niet|geen)\s+(?:beter|handiger|slimmer|verstandiger|makkelijker|fijner)\s+om\b",
+        r"\b(?:er\s+)?goed\s+aan\s+(?:doen|zou|zouden)\b|\bdoe\s+(?:je|jij)\s+er\s+(?:\S+\s+)?goed\s+aan\b",
         r"\b(?:is|was)\s+(?:het|dat|een\s+\w+)\s+(?:\S+\s+){0,2}?(?:niet|geen)\b",
         r"\bis\s+(?:het|'t|t|dat)\s+(?:\S+\s+){0,2}?(?:een|geen)\s+(?:goed\s+)?(?:idee|optie)\b",
         r"\bis\s+(?:het|'t|t)\s+(?:\S+\s+){0,2}?(?:handig|verstandig|slim|nuttig|zinvol|beter)\w*\s+om\b",
@@ -128,7 +142,7 @@ _ADVICE = {
         r"^(?:misschien|wellicht)\b|\b(?:misschien|wellicht)\s+(?:kun|kan|moet|zou|is|helpt|moeten|kunnen|"
         + _E
         + r"|gewoon|een\s+keer)\b",
-        r"\b(?:kun|kan|kon|zou|moet|moest|mag|wil|ga|doe)\s+(?:je|jij|u)\s+(?:\S+\s+){0,4}?"
+        r"\b(?:kun|kunt|kan|kon|zou|moet|moest|mag|wil|wilt|ga|gaat|doe|doet)\s+(?:je|jij|u)\s+(?:\S+\s+){0,4}?"
         r"(?:" + _NIET + r"|toch|gewoon|beter|ook\s+" + _E + r"|eerst)\b",
         r"\b(?:zou|moet)\s+(?:je|jij|u)\s+(?:\S+\s+){0,5}?(?:kunnen|moeten)\b",
         r"\b(?:denk|vind)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?" + _NIET + r"\b",
@@ -169,7 +183,11 @@ _ADVICE = {
     ],
     "en": [
         r"\bhave\s+you\s+(?:\S+\s+){0,3}?(?:already|ever)\b",
-        r"\bhave\s+you\s+(?:\S+\s+)?" + _DONE["en"] + r"\b",
+        r"\bhave\s+you\s+(?!been\b)(?:\S+\s+)?" + _DONE["en"] + r"\b",
+        r"\bought\s+(?:you|we)\b|\byou\s+ought\b",
+        r"\bdid\s+you\s+not\s+(?:think|consider|try|ask|check|call|ring|phone|tell|report|raise|speak|talk)\b",
+        r"\b(?:would|could|might)\s+\w+ing\s+(?:\S+\s+){0,4}?(?:help|make\s+sense|be\s+(?:better|wiser|easier|an?\s+idea))\b",
+        r"\b(?:idea|option|suggestion|tip)\s+(?:is|would\s+be|might\s+be|could\s+be)\b",
         r"\b(?:have|did)\s+you\s+(?:\S+\s+){1,6}?(?:yet|already)\b",
         r"\bthought\s+(?:about|of)\b|\b(?:given|give)\s+(?:\S+\s+)?thought\s+to\b",
         r"\bdid\s+you\s+(?:ever\s+)?think\s+(?:about|of)\s+\w+ing\b",
@@ -178,11 +196,13 @@ _ADVICE = {
         r"haven'?t|wouldn'?t|won'?t|aren'?t|can'?t)\b",
         r"\bany\s+chance\s+you\s+could\b",
         r"\b(?:would|could|might)\s+(?:it|that|a\s+\w+|an\s+\w+)\s+(?:\S+\s+){0,3}?(?:help|make\s+sense|be\s+(?:better|wiser|"
-        r"smarter|an?\s+(?:idea|option)|good|worth|something))\b",
+        r"smarter|easier|nicer|kinder|safer|simpler|calmer|sensible|wise|helpful|useful|an?\s+(?:idea|option)|good|worth|"
+        r"something))\b",
         r"\bwouldn'?t\s+(?:it|that|a\s+\w+|an\s+\w+|you)\b",
         r"\bwould\s+it\s+not\b",
         r"\b(?:isn'?t|wasn'?t)\s+(?:it|that|this)\b|\b(?:is|was)\s+it\s+not\b",
         # Asked after a lead-in, as a clause: "(i wonder) if you shouldn't ...", "whether you could ask her".
+        r"^(?:if|whether)\s+(?:\S+\s+){1,6}?(?:wouldn'?t|couldn'?t|shouldn'?t)\b",
         r"^(?:if|whether)\s+(?:you|it)\s+(?:\S+\s+){0,2}?(?:should|shouldn'?t|couldn'?t|wouldn'?t|might|ought|"
         r"could(?!\s+(?:\S+\s+){0,3}?(?:tell|say|describe|explain)\b)|would\s+(?:\S+\s+)?help)\b",
         r"\bis\s+it\s+(?:not\s+)?(?:an?\s+)?(?:option|idea|time|worth|wiser|better)\b",
@@ -526,7 +546,7 @@ def _read(offset: int, part: str, lang: str, asks: bool) -> _Part:
     m = rx["advice_start"].match(rest)
     if m:
         return _Part(at, rest, "advice", [(at, at + m.end())])
-    if rx["open"].match(rest):
+    if rx["open"].match(rest) or re.fullmatch(r"(?:en\s+)?(?:toen|dan)|(?:and\s+)?then|what\s+then", rest):
         hit = rx["advice_in_open"].search(rest)
         if hit:
             return _Part(at, rest, "advice", [(at + hit.start(), at + hit.end())])
@@ -543,6 +563,8 @@ def _read(offset: int, part: str, lang: str, asks: bool) -> _Part:
                 words.append((at + w.start(), at + w.end()))
     if words:
         return _Part(at, rest, "advice", sorted(set(words)))
+    if re.match(r"(?:stel\s+(?:je\s+(?:eens\s+)?voor\s+)?(?:nou\s+)?dat|suppose|imagine|say)\b", rest):
+        return _Part(at, rest, "said", [])  # a supposition sets up the question that follows it
     if _verb_first(rest, lang):
         first_two = re.match(r"\S+\s+\S+", rest)
         return _Part(at, rest, "closed", [(at, at + first_two.end())] if first_two else [])
