@@ -2,6 +2,7 @@
 import { h, swap } from "./dom.js";
 import { pick, t } from "./i18n.js";
 import { nudgeBox } from "./nudge.js";
+import { breakoutsRule, composeModel as breakoutsModel } from "./breakouts.js";
 import { LISTEN_RULES, currentStep, personName } from "./render.js";
 
 // Before the start, a method with a case round takes pitches already: each may prepare theirs via
@@ -27,6 +28,8 @@ export function composeModel(state, me, mine) {
   const step = currentStep(state);
   if (state.session.status !== "running") return { mode: "none" };
   if (step.rules.some((r) => r.type === "stillness")) return { mode: "stillness" };
+  const groups = breakoutsRule(state);
+  if (groups) return breakoutsModel(state, me, groups); // the group's phase says who writes what
   const listenRule = step.rules.find((r) => LISTEN_RULES.includes(r.type));
   if (me.role === "case_bringer" && listenRule) {
     // Turned away: no part in the talk, but notes only they can read.
@@ -212,6 +215,8 @@ export function renderCompose(region, model, onSubmit, signature, returned = nul
       ),
       model.kinds.map((kind) => form(kind, model, onSubmit, check)),
     );
+  } else if (model.mode === "message") {
+    nodes.push(h("p", { class: "others-note", text: t(model.key) }));
   } else if (model.mode === "stillness") {
     nodes.push(h("div", { class: "listen-note" }, h("p", { class: "listen-title", text: t("ui.stillness.title") }), h("p", { text: t("ui.stillness.body") })));
   } else if (model.mode === "others") {

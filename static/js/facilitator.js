@@ -80,6 +80,8 @@ function lobbyStart(ctx) {
   const { state, me, send } = ctx;
   const others = state.participants.filter((p) => p.id !== me.id);
   const bringer = state.participants.find((p) => p.role === "case_bringer");
+  // In breakout groups each member is a client in turn: the session has no case bringer (docs/methods.md).
+  const groups = state.method.steps.some((s) => s.rules.some((r) => r.type === "breakouts"));
   const select = h(
     "select",
     {
@@ -97,17 +99,17 @@ function lobbyStart(ctx) {
     "section",
     { class: "card start-card" },
     h("h2", { class: "section-title", text: t("ui.fac.start_title") }),
-    h("div", { class: "field" }, h("label", { for: "case-bringer", text: t("ui.fac.start_case_bringer") }), select),
+    groups ? null : h("div", { class: "field" }, h("label", { for: "case-bringer", text: t("ui.fac.start_case_bringer") }), select),
     h("button", {
       type: "button",
       class: "button primary wide",
-      disabled: !bringer && !state.case_round, // a case round chooses the case bringer
+      disabled: !bringer && !state.case_round && !groups, // a case round chooses the case bringer
       "aria-disabled": waiting(ctx),
       "data-key": "start",
       text: t("ui.fac.start_go"),
       on: { click: () => ctx.control("session:start") },
     }),
-    bringer ? null : h("p", { class: "hint", text: t(state.case_round ? "ui.fac.start_case_round" : "ui.fac.start_need_bringer") }),
+    bringer ? null : h("p", { class: "hint", text: t(groups ? "ui.fac.start_breakouts" : state.case_round ? "ui.fac.start_case_round" : "ui.fac.start_need_bringer") }),
   );
 }
 

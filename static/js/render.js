@@ -36,7 +36,7 @@ export function ruleTexts(state, me) {
   const writes = (kind) => !me || Object.entries(step.contribute).some(([k, roles]) => (!kind || k === kind) && roles.includes(me.role));
   for (const rule of step.rules) {
     const listen = LISTEN_RULES.includes(rule.type);
-    const forAll = ["marks", "stillness", "loop_back", "case_round"].includes(rule.type);
+    const forAll = ["marks", "stillness", "loop_back", "case_round", "breakouts"].includes(rule.type);
     if (listen ? me?.role === "case_bringer" : !forAll && !writes(rule.type === "open_questions" ? "question" : rule.kind)) continue;
     if (rule.type === "max_per_person") {
       texts.push(
@@ -58,6 +58,8 @@ export function ruleTexts(state, me) {
       texts.push(t(rule.auto_pass ? "ui.rule.turn_order_auto" : "ui.rule.turn_order", { seconds: rule.seconds_per_speaker }));
     } else if (rule.type === "case_round") {
       texts.push(t(`ui.rule.case_round_${rule.vote}`));
+    } else if (rule.type === "breakouts") {
+      texts.push(t("ui.rule.breakouts", { size: rule.size }));
     } else if (rule.type === "loop_back") {
       const back = state.method.steps.find((s) => s.id === rule.to);
       texts.push(t("ui.rule.loop_back", { name: pick(back.names) }));

@@ -1,4 +1,5 @@
 // The shared screen (projector): read-only, big and calm; it follows the facilitator.
+import { screenPanel as breakoutsProgress } from "./breakouts.js";
 import { h, swap } from "./dom.js";
 import { pick, t } from "./i18n.js";
 import { byTime, caseRoundStatus, contributionItem, currentStep, feed, waitingNote } from "./render.js";
@@ -81,6 +82,7 @@ export function renderScreen(regions, state, contributions) {
     regions.body,
     waitingNote(state),
     caseRoundStatus(state), // "2 of 5 have voted": the room sees whom it is waiting for
+    breakoutsProgress(state), // each breakout group's round and phase; what they write stays in the group
     state.screen?.instructions
       ? h("section", { class: "screen-instructions" }, h("h2", { class: "section-title", text: t("ui.step.how") }), h("p", { text: pick(step.instructions) }))
       : null,

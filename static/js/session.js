@@ -4,6 +4,7 @@ import { Countdown, clock, sound } from "./timer.js";
 import { getLang, onLangChange, pick, setupLanguageSwitch, t } from "./i18n.js";
 import { $, h, keyed, storage, swap, uuid } from "./dom.js";
 import * as R from "./render.js";
+import * as B from "./breakouts.js";
 import { composeModel, earlyPitchStep, filingIndex, renderCompose } from "./compose.js";
 
 const app = $("#app");
@@ -456,6 +457,10 @@ function onVote(c) {
   });
 }
 
+function onMoveOn(group) {
+  send("breakout:next", { group: group.id, round: group.round, phase: group.phase });
+}
+
 function onChoose(c) {
   send("case:choose", { id: c.id });
 }
@@ -521,6 +526,10 @@ async function render() {
   }
   swap(regions.quick, isFacilitator ? facilitatorUi.quickBar(fctx(state, me, all)) : null);
   swap(regions.notice, notice(state, me));
+  // Breakout groups: this person's group (the facilitator: every group, with its writing).
+  const groupPanel = B.panel({ state, me, contributions: all, feedCtx: ctx, onMoveOn });
+  swap(regions.breakouts, groupPanel);
+  regions.breakouts.hidden = !groupPanel;
 
   const running = status === "running";
   regions.guide.hidden = !running;
@@ -535,7 +544,7 @@ async function render() {
   const returnedSig = store.returned.map((r) => [r.client_id, r.message]);
   renderCompose(regions.compose, model, addContribution, JSON.stringify([model, getLang(), store.joined, returnedSig]), returned, checkWriting);
 
-  regions.feedWrap.hidden = !running;
+  regions.feedWrap.hidden = !running || (isFacilitator && B.breakoutsRule(state) !== null); // per group above
   if (running) {
     const items = [...all.filter((c) => c.step_index === index).sort(R.byTime), ...pendingItems(index)];
     keyed(regions.feed, R.feed(items, ctx, state.sealed != null ? "ui.feed.empty_sealed" : "ui.feed.empty"));

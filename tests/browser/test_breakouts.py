@@ -1,0 +1,92 @@
+"""Breakout groups as people meet them in Troika consulting: one troika on phones, by visible labels.
+
+The round's client writes the challenge and moves on, the consultants ask and
+think aloud while the client sits turned away and writes only notes; the
+facilitator sees the group and moves it on; the projector shows progress, no texts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+from tests.support import MANY_PEOPLE_ONE_ADDRESS, LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """This module's server, back-pressure off: a busy test machine would refuse a click as 'busy'."""
+    env = {**MANY_PEOPLE_ONE_ADDRESS, "INTERVISIE_BUSY_LAG_MS": "0"}
+    live = LiveServer(tmp_path_factory.mktemp("breakouts"), env=env).start()
+    yield live
+    live.stop()
+
+
+def write(page, label: str, text: str) -> None:
+    field = page.get_by_label(label)
+    field.fill(text)
+    field.locator("xpath=ancestor::form").get_by_role("button", name="Versturen").click()
+    expect(page.locator(".contribution.mine", has_text=text)).to_be_visible()
+
+
+def test_a_troika_runs_its_round_on_its_own_clock(server, pages):
+    created = server.create_session(method_id="troika", title="Team Zuid")
+    fien = pages.open(created["facilitator_url"])
+    expect(fien.locator(".invite")).to_be_visible()
+    phones = []
+    for name in ("Ayla", "Bram", "Chen"):
+        page = pages.open(width=375, height=740)
+        page.goto(f"{server.url}/s/{created['code']}")
+        page.get_by_label("Jouw naam").fill(name)
+        page.get_by_role("button", name="Meedoen").click()
+        expect(page.locator("#stage")).to_be_visible()
+        phones.append(page)
+    ayla, bram, chen = phones
+    screen = pages.open(created["screen_url"], width=1920, height=1080)
+
+    fien.get_by_role("button", name="Start de sessie").click()  # no case bringer needed
+    fien.get_by_role("button", name=re.compile(r"^2\. Troika-rondes")).click()
+    for page in (fien, *phones):
+        expect(page.get_by_role("heading", level=1)).to_have_text("Troika-rondes")
+    for page in phones:
+        expect(page.get_by_role("heading", name="Groepje 1")).to_be_visible()
+        expect(page.get_by_text("Ronde 1 van 3")).to_be_visible()
+        expect(page.locator(".group-timer")).to_have_text(re.compile(r"^[12]:\d\d$"))
+
+    # The challenge: Ayla, the first to join, is the client; the consultants listen.
+    expect(ayla.get_by_text("Jij bent nu de cliënt.")).to_be_visible()
+    expect(bram.get_by_text("Jij bent nu consultant voor Ayla.")).to_be_visible()
+    expect(bram.get_by_text("In deze fase schrijf jij niets: luister mee.")).to_be_visible()
+    expect(bram.get_by_role("button", name="Volgende fase")).to_have_count(0)
+    write(ayla, "Beschrijf de situatie", "Mijn team haakt af bij de nieuwe planning.")
+    for page in (bram, chen):
+        expect(page.locator(".contribution", has_text="Mijn team haakt af")).to_be_visible()
+    ayla.get_by_role("button", name="Volgende fase").click()
+
+    # Clarifying questions from a consultant; the facilitator moves the group on from their overview.
+    expect(bram.get_by_text("Verhelderende vragen")).to_be_visible()
+    write(bram, "Stel een open vraag", "Wat merk je als eerste aan het afhaken?")
+    expect(fien.get_by_role("heading", name="Wat groepje 1 schreef")).to_be_visible()
+    expect(fien.locator(".breakout-group .contribution", has_text="Wat merk je als eerste")).to_be_visible()
+    fien.get_by_role("button", name="Groepje 1: volgende fase").click()
+
+    # Back turned: Ayla listens and writes only a note for herself; Chen thinks aloud.
+    expect(ayla.get_by_text("Jij luistert nu")).to_be_visible()
+    expect(ayla.get_by_label("Beschrijf de situatie")).to_have_count(0)
+    write(ayla, "Aantekening voor jezelf", "Ze zien het als controle.")
+    write(chen, "Jouw advies", "Laat het team de planning zelf maken.")
+    expect(ayla.locator(".contribution", has_text="Laat het team")).to_be_visible()
+    expect(bram.locator(".contribution", has_text="Ze zien het als controle")).to_have_count(0)
+    screenshot(ayla, "breakouts-client-turned-away")
+    screenshot(fien, "breakouts-facilitator")
+
+    # The projector shows the group's progress, never what it wrote.
+    expect(screen.get_by_text("Groepje 1")).to_be_visible()
+    expect(screen.get_by_text("Rug naar de groep")).to_be_visible()
+    expect(screen.get_by_text("Mijn team haakt af")).to_have_count(0)
+    screenshot(screen, "breakouts-screen")
