@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from . import i18n
 from . import session as rules
-from .models import Contribution, Mark, Session, StepVisit
+from .models import BreakoutGroup, Contribution, Mark, Session, StepVisit
 from .service import method_of, sealed_step
 
 SCHEMA_VERSION = 1
@@ -131,13 +131,15 @@ def _minutes(seconds: float) -> int:
 
 
 def told_case(orm, session: Session) -> str:
-    """The case as told: the case bringer's visible case contributions, in order."""
+    """The case as told: the case bringer's visible case contributions, in order (a breakout round's
+    client's challenge stays with its group, under its step)."""
     texts = orm.scalars(
         select(Contribution.text)
         .where(
             Contribution.session_id == session.id,
             Contribution.kind == "case",
             Contribution.hidden.is_(False),
+            Contribution.group_id.is_(None),
         )
         .order_by(Contribution.created_at, Contribution.id)
     )
@@ -221,6 +223,11 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
     for c in contributions:
         if c.reply_to in in_record:
             answers.setdefault(c.reply_to, []).append(item(c))
+    # What breakout groups wrote stays with its group and round; the rest of the record is the whole group's.
+    in_groups = [c for c in contributions if c.group_id is not None]
+    for index, groups in breakout_rounds(orm, session, in_groups, item, people, names).items():
+        steps[index]["groups"] = groups
+    contributions = [c for c in contributions if c.group_id is None]
     for c in contributions:
         if c.kind not in SECTION_KINDS and c.reply_to not in in_record and 0 <= c.step_index < len(steps):
             entry = item(c)
@@ -280,6 +287,40 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
     if balance is not None:
         record["quadrant_balance"] = balance
     return _valid(record)
+
+
+def breakout_rounds(orm, session: Session, written: list[Contribution], item, people, names: bool) -> dict:
+    """What breakout groups wrote, per step index: ``[{number, rounds: [{round, client?, contributions}]}]``,
+    every group and round in order, each round's writing in order (``item`` makes each entry); the
+    round's client by name only when ``names``."""
+    groups = {
+        g.id: g
+        for g in orm.scalars(
+            select(BreakoutGroup).where(BreakoutGroup.session_id == session.id).order_by(BreakoutGroup.number)
+        )
+    }
+    by_step: dict[int, dict[str, dict]] = {}
+    for c in written:
+        group = groups.get(c.group_id)
+        if group is None:
+            continue
+        entry = by_step.setdefault(group.step_index, {}).setdefault(
+            group.id, {"number": group.number, "rounds": {}}
+        )
+        rounds = entry["rounds"]
+        if c.round not in rounds:
+            rounds[c.round] = {"round": c.round + 1, "contributions": []}
+            client = people.get(group.members[c.round]) if c.round < len(group.members) else None
+            if names and client is not None:
+                rounds[c.round]["client"] = client.name
+        rounds[c.round]["contributions"].append(item(c))
+    return {
+        index: [
+            {"number": g["number"], "rounds": [g["rounds"][r] for r in sorted(g["rounds"])]}
+            for g in sorted(found.values(), key=lambda g: g["number"])
+        ]
+        for index, found in by_step.items()
+    }
 
 
 def quadrant_balance_section(session: Session, lang: str, helped: list[str]) -> list[dict] | None:
@@ -392,6 +433,14 @@ def blocks(record: dict, esc=_same) -> list[tuple]:
             if "answers" in c and not replies:
                 replies = [label(lang, "unanswered")]
             out.append(("item", _line(lang, c, esc), replies))
+        for group in step.get("groups", []):
+            for r in group["rounds"]:
+                heading = label(lang, "group_round", number=group["number"], round=r["round"])
+                if r.get("client"):
+                    heading += label(lang, "group_client", name=esc(r["client"]))
+                out.append(("note", heading))
+                for c in r["contributions"]:
+                    out.append(("item", _line(lang, c, esc), []))
 
     sections = (
         ("takeaways", record["takeaways"]),

@@ -100,7 +100,12 @@ def may_export(person: Participant, session: Session) -> bool:
 
 
 def consented(session: Session) -> bool:
-    """False while a session under the confidentiality agreement waits for the case bringer's consent."""
+    """False while a session under the confidentiality agreement waits for the case bringer's consent.
+
+    A method with breakout groups has no case bringer to ask: everyone agreed on joining, and the
+    record shows no names unless the facilitator chooses so."""
+    if any(step.rule("breakouts") for step in method_of(session).steps):
+        return True
     return not session.confidentiality or session.record_consent_at is not None
 
 

@@ -317,3 +317,81 @@ def test_move_on_refuses_malformed_and_foreign_groups(troika):
 def test_no_case_bringer_is_needed_to_start_a_method_with_breakouts(app, client):
     group = Group(app, client, participants=2, method_id="troika")
     assert group.facilitator.ok("session:start")["state"]["session"]["status"] == "running"
+
+
+# --- the record --------------------------------------------------------------------------
+
+
+def test_the_record_keeps_breakout_writing_per_group_and_client(app, client, troika):
+    from tests.test_export import VALIDATOR, download
+
+    f, people = troika.facilitator, troika.people
+    troika.go("next")
+    a, d = people[0], people[3]
+    assert a.add("case", "Mijn team haakt af.")["ok"] and d.add("case", "Mijn agenda loopt over.")["ok"]
+    one = groups_now(troika)[0]
+    move_on(a, one)
+    assert people[1].add("question", "Sinds wanneer?")["ok"]
+    for _ in range(2):
+        move_on(f, groups_now(troika)[0])
+    assert a.add("takeaway", "Het team laten meeschrijven.")["ok"]
+    assert a.add("note", "privé")["error"] == "wrong_phase"
+    troika.go("next")
+    assert people[2].add("learned", "Omdraaien helpt luisteren.")["ok"]
+    f.ok("session:end")
+
+    record = download(client, troika.code, "json", f.token, names="1").get_json()
+    VALIDATOR.validate(record)
+    assert record["case"]["text"] == ""  # no session case: each client's challenge stays in its group
+    assert record["takeaways"] == [] and [x["text"] for x in record["learned"]] == [
+        "Omdraaien helpt luisteren."
+    ]
+    assert record["steps"][1]["contributions"] == []
+    assert record["steps"][1]["groups"] == [
+        {
+            "number": 1,
+            "rounds": [
+                {
+                    "round": 1,
+                    "client": "Ayla",
+                    "contributions": [
+                        {"kind": "case", "text": "Mijn team haakt af.", "author": "Ayla"},
+                        {"kind": "question", "text": "Sinds wanneer?", "author": "Bram"},
+                        {"kind": "takeaway", "text": "Het team laten meeschrijven.", "author": "Ayla"},
+                    ],
+                }
+            ],
+        },
+        {
+            "number": 2,
+            "rounds": [
+                {
+                    "round": 1,
+                    "client": "Daan",
+                    "contributions": [{"kind": "case", "text": "Mijn agenda loopt over.", "author": "Daan"}],
+                }
+            ],
+        },
+    ]
+    markdown = download(client, troika.code, "md", f.token).data.decode()
+    assert "Groepje 1, ronde 1" in markdown and "Mijn team haakt af." in markdown and "Ayla" not in markdown
+    assert "groups" not in record["steps"][0] and "groups" not in record["steps"][2]
+
+
+def test_under_the_agreement_a_method_with_breakouts_needs_no_consent(app, client, unlimited):
+    from tests.test_export import download
+
+    troika = Group(app, client, participants=2, method_id="troika")
+    troika.facilitator.ok("session:start")
+    plain = Group(app, client, participants=2)
+    plain.start()
+    with app.app_context(), db.session(write=True) as orm:  # both under the group's agreement
+        for session in orm.scalars(select(Session)):
+            session.confidentiality = True
+        orm.commit()
+    for group in (troika, plain):
+        group.facilitator.ok("session:end")
+    assert download(client, troika.code, "json", troika.facilitator.token).status_code == 200
+    assert (
+        download(client, plain.code, "json", plain.facilitator.token).get_json()["error"] == "consent_needed"
+    )
