@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from .db import WRITE, Database, db, make_engine
 from .extensions import socketio
-from .models import Connection, Contribution, Mark, Participant, Session, StepVisit
+from .models import BreakoutGroup, Connection, Contribution, Mark, Participant, Session, StepVisit
 from .offload import on_eventlet_loop, run_off_loop
 from .service import room_all
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 DAY = 86400
 BATCH = 200
 # Children first: nothing is left pointing at a row that is gone.
-TABLES = (Mark, Contribution, Connection, StepVisit, Participant)
+TABLES = (Mark, Contribution, BreakoutGroup, Connection, StepVisit, Participant)
 
 
 def delete_sessions(orm, session_ids: list[str], *, scrub: bool = True) -> int:

@@ -395,3 +395,35 @@ def test_under_the_agreement_a_method_with_breakouts_needs_no_consent(app, clien
     assert (
         download(client, plain.code, "json", plain.facilitator.token).get_json()["error"] == "consent_needed"
     )
+
+
+def test_deleting_a_session_deletes_its_groups(app, client, troika):
+    troika.go("next")
+    assert troika.people[0].add("case", "Mijn vraag.")["ok"]
+    answer = client.post(
+        f"/api/sessions/{troika.code}/delete",
+        headers={"Authorization": f"Bearer {troika.facilitator.token}"},
+        json={"confirm": troika.code},
+    )
+    assert answer.get_json() == {"ok": True, "deleted": True}
+    with app.app_context(), db.session() as orm:
+        assert orm.scalars(select(BreakoutGroup)).all() == []
+
+
+def test_the_breakouts_migration_goes_down_and_up_again(tmp_path):
+    import sqlalchemy as sa
+    from alembic import command
+
+    from intervisie.db import alembic_config
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'groups.sqlite3'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    assert {"group_id", "round"} <= {c["name"] for c in sa.inspect(engine).get_columns("contributions")}
+    command.downgrade(config, "0009")
+    inspector = sa.inspect(engine)
+    assert "breakout_groups" not in inspector.get_table_names()
+    assert "group_id" not in {c["name"] for c in inspector.get_columns("contributions")}
+    command.upgrade(config, "head")
+    assert "breakout_groups" in sa.inspect(engine).get_table_names()
+    engine.dispose()
