@@ -189,7 +189,8 @@ class Method:
             "experience": list(self.fits.experience) if self.fits else [],
             "when": self.fits.when[lang] if self.fits else "",
             "checkin": any("checkin" in s.contribute for s in self.steps),  # check-in cards can be added
-            "case_round": any(s.rule("case_round") for s in self.steps),  # so none is added
+            # So none is added: the method has one, or has breakouts (and so no case bringer).
+            "case_round": any(s.rule("case_round") or s.rule("breakouts") for s in self.steps),
             "review": any("review" in s.contribute for s in self.steps),  # so none is added
             "steps": [
                 {

@@ -134,12 +134,12 @@ def with_case_round(method: Method, vote) -> Method:
     a case, then the group votes (``vote``: ``hidden``) or the facilitator chooses (``facilitator``).
 
     Raises RuleViolation ``bad_request`` for another ``vote``, ``case_round_unavailable`` for a
-    method that has a case round already.
+    method that has a case round already or breakouts (each member a client: no case bringer).
     """
     if vote not in ("hidden", "facilitator"):
         raise RuleViolation("bad_request")
-    if any(step.rule("case_round") for step in method.steps):
-        raise RuleViolation("case_round_unavailable")
+    if any(step.rule("case_round") or step.rule("breakouts") for step in method.steps):
+        raise RuleViolation("case_round_unavailable")  # one already, or breakouts: no case bringer
     added = [_added_step(f"case_round.{part}", raw) for part, raw in CASE_ROUND_STEPS.items()]
     added[-1]["rules"] = [{"type": "case_round", "vote": vote}]
     return _with_steps(method, added, OPENING_KINDS)

@@ -136,6 +136,20 @@ def test_a_broken_breakouts_rule_names_file_field_and_problem(change, where, pro
     assert problem in error.problem
 
 
+def test_troika_names_its_origin_and_takes_no_case_round():
+    for lang, after in (("nl", "Naar "), ("en", "After ")):
+        text = TROIKA["descriptions"][lang]
+        assert after in text and "Liberating Structures" in text and "Lipmanowicz" in text
+    assert parse_method(TROIKA, "troika.yaml").summary("nl")["case_round"]  # the picker offers none
+
+
+def test_a_case_round_cannot_be_added_to_a_method_with_breakouts(client):
+    answer = client.post(
+        "/api/sessions", json={"method_id": "troika", "name": "Fien", "case_round": "hidden"}
+    )
+    assert answer.get_json()["error"] == "case_round_unavailable"
+
+
 def test_breakouts_problems_are_explained_in_dutch():
     error = parse_error(parse_method, TROIKA, lambda d: d["steps"][1]["rules"].append("open_questions"))
     assert explain("nl", error).endswith(translate("nl", "method_problem.breakouts_alone"))
