@@ -240,6 +240,7 @@ def test_troika_runs_end_to_end_with_two_groups(app, troika):
     # Clarifying questions: the consultants ask; the client answers aloud.
     assert b.add("question", "Wat heb je al geprobeerd?")["ok"]
     assert a.add("question", "Zelf een vraag?")["error"] == "forbidden_role"
+    assert a.add("answer", "Nog niets.")["error"] == "wrong_phase"  # the client answers aloud
     one = move_on(f, one)["state"]["breakouts"]["groups"][0]
 
     # Back turned: the consultants think aloud; the client only listens and takes their own notes.

@@ -195,6 +195,8 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
         try:
             author, behalf = on_behalf(session, person, payload.get("on_behalf_of"))
             step, flag, index = check_new(orm, session, author, kind, text, behalf.get("author_name"))
+            # Written in a breakout group: the group's phase says who writes what, and it stays there.
+            grouped = writing_in_group(orm, session, author, kind) if step.rule("breakouts") else (None, None)
             if written_in is not None and written_in != index:
                 # Written offline in a step that has closed since: the author gets the text back, unfiled.
                 raise RuleViolation("step_moved")
@@ -214,8 +216,7 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
                 **behalf,
             )
             contribution.reply_to = reply_to
-            if step.rule("breakouts"):  # written in a breakout group: it stays there
-                contribution.group_id, contribution.round = writing_in_group(orm, session, author, kind)
+            contribution.group_id, contribution.round = grouped
             # Writing to be revealed together: the state says how many entries wait, so it changes too.
             sealed = sealed_step(session, contribution.step_index)
             if sealed:
