@@ -41,6 +41,7 @@ KINDS = ("name", "date", "address", "phone", "email", "bsn", "client_number")
 # deduce's tags, after its own post-processing, as our kinds; other tags are not flagged.
 _KIND_OF_TAG = {
     "persoon": "name",
+    "bijnaam": "name",  # ours: a nickname said to be one, a name even where it is an everyday word ("Big Mo")
     "datum": "date",
     "locatie": "address",
     "telefoonnummer": "phone",
@@ -65,6 +66,7 @@ _DISABLED = frozenset(
     }
 )
 _MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTHS_NL = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
 _EXTRA_PATTERNS = {
     # 4 May 1950, May 4, 1950
     "date_en": (
@@ -77,6 +79,23 @@ _EXTRA_PATTERNS = {
         r"\b(\d{1,4}[a-z]? (?:[A-Z][a-z]+ ){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Drive|Way|Close"
         r"|Court|Square|Place|Crescent|Gardens|Terrace|Grove))\b",
         "locatie",
+    ),
+    # A birthday without its year is still a date of birth: "jarig op 14 maart", "born on 3rd May"
+    "birthday": (
+        r"(?i)\b(?:jarig|verjaardag|geboren|birthday|born|turns?\s+\d+)\b\W+(?:\w+\W+){0,3}?"
+        rf"(\d{{1,2}}(?:st|nd|rd|th|e)?(?:\s+of)?\s+(?:{_MONTHS_NL}|{_MONTHS_EN}))\b",
+        "datum",
+    ),
+    # A nickname said to be one: "ze noemen hem Sjonnie", "Big Mo, as the lads call him", "known as Tiny"
+    "nickname": (
+        r"\b(?:(?:noem(?:en|t|den)|call(?:s|ed)?)\s+(?:hem|haar|him|her)|nicknamed|known\s+as|goes\s+by|"
+        r"bijnaam(?:\s+is)?)\s+((?:[A-Z][\w'-]+\s)?[A-Z][\w'-]+)",
+        "bijnaam",
+    ),
+    "nickname_as": (
+        r"\b((?:[A-Z][\w'-]+\s)?[A-Z][\w'-]+),?\s+(?:as|zoals)\s+(?:\w+\s+){0,4}?"
+        r"(?:call|calls|called|noemen|noemt|noemden)\s+(?:him|her|hem|haar)\b",
+        "bijnaam",
     ),
     # Mrs Evans, Dr. Clarke-Hughes: deduce's titles are Dutch
     "title_en": (r"\b((?:Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b", "persoon"),
@@ -107,7 +126,65 @@ _COLLEAGUE_WORDS = {
 }
 # English capitalises the first word of a sentence: deduce's name lists then see "My" or "Can" as names.
 _ENGLISH_WORDS = frozenset(get_stop_words("en"))
+_DUTCH_WORDS = frozenset(get_stop_words("nl"))
 _TITLES = {"mevrouw", "mevr", "mw", "meneer", "mr", "mrs", "ms", "miss", "dhr", "heer", "de", "dr", "juf"}
+# What deduce's name lists also hold but names no person here: shops, apps and other things people
+# mention by name ("de Albert Heijn", "at Boots", "speelt Fortnite").
+_THINGS = frozenset(
+    {
+        "albert heijn",
+        "jumbo",
+        "lidl",
+        "aldi",
+        "hema",
+        "action",
+        "kruidvat",
+        "etos",
+        "blokker",
+        "ikea",
+        "primark",
+        "boots",
+        "tesco",
+        "asda",
+        "sainsbury's",
+        "sainsburys",
+        "morrisons",
+        "greggs",
+        "costa",
+        "mcdonald's",
+        "whatsapp",
+        "facebook",
+        "instagram",
+        "tiktok",
+        "snapchat",
+        "fortnite",
+        "minecraft",
+        "roblox",
+        "netflix",
+        "youtube",
+        "teams",
+        "zoom",
+        "excel",
+        "outlook",
+    }
+)
+# Words after a name that make it the name of a place or institution: "het Maxima Medisch Centrum".
+_INSTITUTION_WORDS = re.compile(
+    r"\s*(?:medisch|ziekenhuis|kinderziekenhuis|kliniek|school|college|centrum|stichting|huis|"
+    r"hospital|clinic|centre|center|academy|house|trust|surgery)\b",
+    re.IGNORECASE,
+)
+# A name right after these words is a place ("in Den Bosch", "uit Gent", "het OCMW van Gent", "in Milton Keynes").
+_PLACE_BEFORE = {
+    "nl": re.compile(
+        r"\b(?:in|uit|te|(?:gemeente|ocmw|stad|provincie|regio|politie|wijkteam|ggd)(?:\s+van)?)\s+$", re.I
+    ),
+    "en": re.compile(r"\b(?:in|near|(?:council|city|county|borough|police)\s+of)\s+$", re.I),
+}
+# A title before a name typed in lower case: "mrs patel", "mw. jansen".
+_TITLED_LOWER = re.compile(
+    r"\b(?:mevrouw|mevr\.?|mw\.?|meneer|dhr\.?|mr\.?|mrs\.?|ms\.?|miss|juf|meester)\s+([a-z][a-z'-]{2,})\b"
+)
 
 _deid = None  # deduce, when loaded in this process (``load``: tests, the benchmark, the worker)
 _worker = None  # the guard's own process (``start_loading``: the server)
@@ -225,13 +302,21 @@ def findings(text: str, language: str, known_names: Iterable[str] = ()) -> list[
             if spans.get((match.start, match.end), "id") == "id":  # a phone number more than a long number
                 spans[match.start, match.end] = "telefoonnummer"
     found, letters = [], {}
+    for m in _TITLED_LOWER.finditer(text):
+        if _is_listed_name(deid, m[1], lang):
+            spans.setdefault((m.start(1), m.end(1)), "persoon")
     for (start, end), tag in sorted(spans.items(), key=lambda span: (span[0][0], -span[0][1])):
         kind = _KIND_OF_TAG.get(tag)
         if kind is None or (found and start < found[-1]["end"]):
             continue
-        if kind == "name":
+        if tag == "bijnaam":
+            if not _name_words([text[start:end]]) - known:
+                continue
+        elif kind == "name":
             start = _past_sentence_opener(text, start, end, lang)
-            if not _is_third_party(text[start:end], lang, known):
+            if not _is_third_party(text[start:end], lang, known) or _is_place_or_thing(
+                text, start, end, lang
+            ):
                 continue
         found.append({"start": start, "end": end, "kind": kind, "replacement": ""})
     for item in found:
@@ -245,6 +330,29 @@ def _is_third_party(name: str, lang: str, known: set[str]) -> bool:
     if lang == "en" and len(words) == 1 and words <= _ENGLISH_WORDS:
         return False
     return bool(words - known)
+
+
+def _is_place_or_thing(text: str, start: int, end: int, lang: str) -> bool:
+    """True for what deduce reads as a name but is a place, an institution or a shop (see ``_THINGS``)."""
+    name = text[start:end]
+    if name.casefold() in _THINGS or _INSTITUTION_WORDS.match(text, end):
+        return True
+    if _name_words([name]) & _TITLES:
+        return False  # "meneer Bergen" is a person
+    of = re.match(r"(?:van|of)\s+", name)  # deduce takes "van" into a surname: "van Gent"
+    if _PLACE_BEFORE[lang].search(text[: start + (of.end() if of else 0)]):
+        return True
+    words = [t.text for t in _deid.tokenizers["default"].tokenize(text[start:])] if _deid else []
+    place = _deid.lookup_structs["placename"].longest_matching_prefix(words) if words else None
+    return place is not None and len("".join(place)) >= len("".join(name.split()))
+
+
+def _is_listed_name(deid, word: str, lang: str) -> bool:
+    """Is ``word`` (typed in lower case) a first name or surname in deduce's lists, and no common word?"""
+    if word in _ENGLISH_WORDS or word in _DUTCH_WORDS:
+        return False
+    token = [word.capitalize()]
+    return any(deid.lookup_structs[kind].longest_matching_prefix(token) for kind in ("surname", "first_name"))
 
 
 def _past_sentence_opener(text: str, start: int, end: int, lang: str) -> int:
