@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
+from tests.browser.test_quality import serious
 from tests.support import MANY_PEOPLE_ONE_ADDRESS, LiveServer
 
 pytestmark = pytest.mark.browser
@@ -34,20 +35,24 @@ def write(page, label: str, text: str) -> None:
     expect(page.locator(".contribution.mine", has_text=text)).to_be_visible()
 
 
-def test_a_troika_runs_its_round_on_its_own_clock(server, pages):
+# bypass_csp only so axe can be injected at the end; reduced motion so nothing is caught mid-fade.
+CHECKED = {"bypass_csp": True, "reduced_motion": "reduce"}
+
+
+def test_a_troika_runs_its_round_on_its_own_clock(server, pages, axe_script):
     created = server.create_session(method_id="troika", title="Team Zuid")
-    fien = pages.open(created["facilitator_url"])
+    fien = pages.open(created["facilitator_url"], **CHECKED)
     expect(fien.locator(".invite")).to_be_visible()
     phones = []
     for name in ("Ayla", "Bram", "Chen"):
-        page = pages.open(width=375, height=740)
+        page = pages.open(width=375, height=740, **CHECKED)
         page.goto(f"{server.url}/s/{created['code']}")
         page.get_by_label("Jouw naam").fill(name)
         page.get_by_role("button", name="Meedoen").click()
         expect(page.locator("#stage")).to_be_visible()
         phones.append(page)
     ayla, bram, chen = phones
-    screen = pages.open(created["screen_url"], width=1920, height=1080)
+    screen = pages.open(created["screen_url"], width=1920, height=1080, **CHECKED)
 
     fien.get_by_role("button", name="Start de sessie").click()  # no case bringer needed
     fien.get_by_role("button", name=re.compile(r"^2\. Troika-rondes")).click()
@@ -90,3 +95,8 @@ def test_a_troika_runs_its_round_on_its_own_clock(server, pages):
     expect(screen.get_by_text("Rug naar de groep")).to_be_visible()
     expect(screen.get_by_text("Mijn team haakt af")).to_have_count(0)
     screenshot(screen, "breakouts-screen")
+    found = {
+        name: serious(page, axe_script)
+        for name, page in (("client", ayla), ("facilitator", fien), ("screen", screen))
+    }
+    assert not any(found.values()), found
