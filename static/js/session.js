@@ -839,6 +839,13 @@ socket.on("timer:expired", (data) => {
   if (store.state && data.step_index === store.state.session.step_index) countdown.expiredByServer(data.deadline_ms);
   render();
 });
+// A breakout group's phase time was up and it moved on: its members hear it (the state follows).
+socket.on("breakout:expired", (data) => {
+  if (store.state && store.me && B.groupOf(store.state, store.me.id)?.id === data.group) {
+    sound.chime();
+    announce(t("ui.breakouts.time_up"));
+  }
+});
 socket.on("session:resync", () => enter());
 // The case bringer's signal: to the facilitator when sent; to both when the facilitator has seen it.
 socket.on("signal:new", (signal) => {

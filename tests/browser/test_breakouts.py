@@ -7,9 +7,12 @@ facilitator sees the group and moves it on; the projector shows progress, no tex
 
 from __future__ import annotations
 
+import os
 import re
+import time
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
@@ -95,8 +98,29 @@ def test_a_troika_runs_its_round_on_its_own_clock(server, pages, axe_script):
     expect(screen.get_by_text("Rug naar de groep")).to_be_visible()
     expect(screen.get_by_text("Mijn team haakt af")).to_have_count(0)
     screenshot(screen, "breakouts-screen")
+    # Time's up for the group's phase: it moves on by itself, on every phone at once.
+    with_deadline_in_a_second(server)
+    for page in phones:
+        expect(page.get_by_text("Wat waardevol was")).to_be_visible()
+    expect(ayla.get_by_label("Wat neem je mee?")).to_be_visible()
+
     found = {
         name: serious(page, axe_script)
         for name, page in (("client", ayla), ("facilitator", fien), ("screen", screen))
     }
     assert not any(found.values()), found
+
+
+def with_deadline_in_a_second(server) -> None:
+    """Bring every running breakout timer's deadline to a second from now, in the server's own database."""
+    url = (
+        os.environ.get("INTERVISIE_TEST_DATABASE_URL")
+        or f"sqlite:///{server.instance / 'intervisie.sqlite3'}"
+    )
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE breakout_groups SET timer_deadline = :soon WHERE timer_state = 'running'"),
+            {"soon": time.time() + 1},
+        )
+    engine.dispose()
