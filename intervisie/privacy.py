@@ -181,6 +181,15 @@ _PLACE_BEFORE = {
     ),
     "en": re.compile(r"\b(?:in|near|(?:council|city|county|borough|police)\s+of)\s+$", re.I),
 }
+# After a word that opens an English sentence, these say it is no name: "Mark my words", "Hope that
+# helps", "Grace under pressure", "Ward B3" (a name is followed by a verb or where the person is from:
+# "Grace rang", "Oliver from the baby room").
+_NOT_AFTER_A_NAME = re.compile(
+    r"\s+(?:my|your|our|their|that|this|these|those|under|over|of|[a-z]?\d+)\b",
+    re.IGNORECASE,
+)
+# A BSN typed in groups: "1318.60.914", "131 860 914" (deduce reads nine digits in a row).
+_BSN_GROUPED = re.compile(r"(?<![\d.-])(\d{4}[. -]\d{2}[. -]\d{3}|\d{3}[. -]\d{3}[. -]\d{3})(?![\d.-])")
 # A title before a name typed in lower case: "mrs patel", "mw. jansen".
 _TITLED_LOWER = re.compile(
     r"\b(?:mevrouw|mevr\.?|mw\.?|meneer|dhr\.?|mr\.?|mrs\.?|ms\.?|miss|juf|meester)\s+([a-z][a-z'-]{2,})\b"
@@ -302,6 +311,9 @@ def findings(text: str, language: str, known_names: Iterable[str] = ()) -> list[
             if spans.get((match.start, match.end), "id") == "id":  # a phone number more than a long number
                 spans[match.start, match.end] = "telefoonnummer"
     found, letters = [], {}
+    for m in _BSN_GROUPED.finditer(text):
+        if _is_bsn(re.sub(r"\D", "", m[1])):
+            spans.setdefault((m.start(1), m.end(1)), "bsn")
     for m in _TITLED_LOWER.finditer(text):
         if _is_listed_name(deid, m[1], lang):
             spans.setdefault((m.start(1), m.end(1)), "persoon")
@@ -339,12 +351,24 @@ def _is_place_or_thing(text: str, start: int, end: int, lang: str) -> bool:
         return True
     if _name_words([name]) & _TITLES:
         return False  # "meneer Bergen" is a person
+    if lang == "nl" and re.search(r"\bhet\s+$", text[:start], re.IGNORECASE):
+        return True  # "het Rode Kruis": no person takes "het"
+    opens = text[:start].rstrip()[-1:] in ("", ".", "!", "?", ":", ";")
+    if lang == "en" and opens and len(name.split()) == 1 and _NOT_AFTER_A_NAME.match(text, end):
+        return True
     of = re.match(r"(?:van|of)\s+", name)  # deduce takes "van" into a surname: "van Gent"
     if _PLACE_BEFORE[lang].search(text[: start + (of.end() if of else 0)]):
         return True
     words = [t.text for t in _deid.tokenizers["default"].tokenize(text[start:])] if _deid else []
     place = _deid.lookup_structs["placename"].longest_matching_prefix(words) if words else None
     return place is not None and len("".join(place)) >= len("".join(name.split()))
+
+
+def _is_bsn(digits: str) -> bool:
+    """The BSN's 11-check: 9×d1 + 8×d2 + … + 2×d8 − d9 is a multiple of 11 (and not all zeros)."""
+    if len(digits) != 9 or not digits.strip("0"):
+        return False
+    return sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True)) % 11 == 0
 
 
 def _is_listed_name(deid, word: str, lang: str) -> bool:
