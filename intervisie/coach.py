@@ -42,7 +42,7 @@ _TELL = {
     r"meenemen\s+in))\b",
     "en": r"(?:tell\s+(?:me|us)|describe|(?:do|did)\s+you\s+have\s+(?:any|an)\s+idea\s+(?:what|where|how|why|who|when)|(?:walk|talk|take)\s+(?:me|us)\s+(?:through|back)|"
     r"(?:can|could|would|will)\s+you\s+(?:\S+\s+){0,3}?"
-    r"(?:tell|describe|explain|walk|say\s+(?:\S+\s+){0,2}?more|say\s+something\s+about|share|talk\s+(?:me|us)\s+"
+    r"(?:tell|describe|explain|walk|say\s+(?:\S+\s+){0,2}?more|say\s+something\s+about|share\s+(?:(?:a\s+bit\s+)?more|what|how|why|with\s+us|an?\s+example|something)|talk\s+(?:me|us)\s+"
     r"through|talk\s+(?:a\s+bit\s+)?about|take\s+(?:me|us)\s+(?:through|back)|expand|elaborate|unpack|"
     r"give\s+(?:an?\s+)?example))\b",
 }
@@ -81,7 +81,7 @@ _ADVICE_START = {
         r"waarom\s+" + _NIET + r"\b",
         r"wat\s+als\b",
         r"hoe\s+zou\s+het\s+(?:zijn|helpen|werken|voelen)\s+als\s+(?:je|jij)\b",
-        r"wat\s+(?:vind|denk|dacht)\s+(?:je|jij)\s+(?:ervan|er\s+van)\s+(?:om|als)\b",
+        r"wat\s+(?:vind|denk|dacht|zou)\s+(?:je|jij)\s+(?:\S+\s+)?(?:ervan|er\s+van)\s+(?:\S+\s+)?(?:om|als)\b",
         r"hoe\s+zou\s+het\s+(?:zijn|helpen|werken|voelen)\s+om\b",
         r"hoe\s+zou\s+(?:je|jij)\s+het\s+vinden\s+(?:om|als)\b",
         r"wat\s+(?:vind|denk)\s+(?:je|jij)\s+van\s+(?:het|dit|een)\s+(?:idee|plan|voorstel)\s+om\b",
@@ -125,7 +125,9 @@ _ADVICE = {
         r"\b(?:niet|geen)\s+(?:beter|handiger|slimmer|verstandiger|makkelijker|fijner)\s+om\b",
         r"\b(?:er\s+)?goed\s+aan\s+(?:doen|zou|zouden)\b|\bdoe\s+(?:je|jij)\s+er\s+(?:\S+\s+)?goed\s+aan\b",
         r"\b(?:is|was)\s+(?:het|dat|een\s+\w+)\s+(?:\S+\s+){0,2}?(?:niet|geen)\b",
-        r"\bis\s+(?:het|'t|t|dat)\s+(?:\S+\s+){0,2}?(?:een|geen)\s+(?:goed\s+)?(?:idee|optie)\b",
+        r"\bis\s+(?:het|'t|t|dat)\s+(?:\S+\s+){0,2}?(?:een|geen)\s+(?:goed\s+)?(?:idee|optie|gedachte|suggestie|"
+        r"oplossing)\b",
+        r"\bligt\s+(?:het|dat)\s+(?:\S+\s+){0,2}?voor\s+de\s+hand\b",
         r"\bis\s+(?:het|'t|t)\s+(?:\S+\s+){0,2}?(?:handig|verstandig|slim|nuttig|zinvol|beter)\w*\s+om\b",
         r"\blijkt\s+(?:het|dat)\s+(?:je|jou|jij)\s+(?:\S+\s+){0,2}?(?:niet|geen|beter|verstandig|handig|slim|goed)\b",
         r"\bhad\s+(?:het|dat)\s+(?:\S+\s+){0,2}?(?:beter|anders|\w{3,}er)\s+(?:gekund|gemoeten)\b",
@@ -143,7 +145,7 @@ _ADVICE = {
         + _E
         + r"|gewoon|een\s+keer)\b",
         r"\b(?:kun|kunt|kan|kon|zou|moet|moest|mag|wil|wilt|ga|gaat|doe|doet)\s+(?:je|jij|u)\s+(?:\S+\s+){0,4}?"
-        r"(?:" + _NIET + r"|toch|gewoon|beter|ook\s+" + _E + r"|eerst)\b",
+        r"(?:" + _NIET + r"|toch|gewoon|beter|ook\s+" + _E + r"|eerst|misschien|eventueel|wellicht)\b",
         r"\b(?:zou|moet)\s+(?:je|jij|u)\s+(?:\S+\s+){0,5}?(?:kunnen|moeten)\b",
         r"\b(?:denk|vind)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?" + _NIET + r"\b",
         r"\b(?:ben|was)\s+(?:je|jij)\s+(?:\S+\s+){0,2}?" + _NIET + r"\b",
@@ -188,7 +190,8 @@ _ADVICE = {
         r"\bdid\s+you\s+not\s+(?:think|consider|try|ask|check|call|ring|phone|tell|report|raise|speak|talk)\b",
         r"\b(?:would|could|might)\s+\w+ing\s+(?:\S+\s+){0,4}?(?:help|make\s+sense|be\s+(?:better|wiser|easier|an?\s+idea))\b",
         r"\b(?:idea|option|suggestion|tip)\s+(?:is|would\s+be|might\s+be|could\s+be)\b",
-        r"\b(?:have|did)\s+you\s+(?:\S+\s+){1,6}?(?:yet|already)\b",
+        r"\b(?:have|did)\s+you\s+(?:\S+\s+){1,9}?(?:yet|already)\b",
+        r"\b(?:would|could|might|will)\s+you\s+(?:\S+\s+)?think\s+(?:about|of)\s+\w+ing\b",
         r"\bthought\s+(?:about|of)\b|\b(?:given|give)\s+(?:\S+\s+)?thought\s+to\b",
         r"\bdid\s+you\s+(?:ever\s+)?think\s+(?:about|of)\s+\w+ing\b",
         r"\b(?:did|has|didn'?t|hasn'?t)\s+it\s+(?:not\s+)?(?:ever\s+)?(?:occur(?:red)?\s+to|cross(?:ed)?\s+your\s+mind)\b",

@@ -92,6 +92,13 @@ def test_the_case_bringers_own_plans_are_no_advice_what_is_proposed_is(text, lab
         ("would it be sensible to get a second opinion", "advice"),
         ("ought you not to speak to him first", "advice"),
         ("zou het kunnen dat de moeder het niet goed begreep", "closed"),
+        ("kun je misschien de moeder bellen", "advice"),
+        ("wat zou je ervan vinden om het samen te doen", "advice"),
+        ("ligt het niet meer voor de hand om de huisarts te bellen", "advice"),
+        ("would you think about asking the rota lead", "advice"),
+        ("have you been to see the freedom to speak up guardian yet", "advice"),
+        ("could you share it with anyone", "closed"),
+        ("could you share what happened next", "open"),
     ],
 )
 def test_softened_advice_and_judgement(text, label):
