@@ -168,6 +168,7 @@ _ADVICE = {
         + _DONE["nl"]
         + r"\s+(?:hebt|had))\b",
         r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?(?:(?:er)?(?:aan|over)\s+(?:na)?gedacht|nagedacht)\b",
+        r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,2}?(?:na)?gedacht\s+(?:aan|over|om)\b",
         r"\bals\s+ik\s+(?:jou|u)\s+(?:was|ben)\b",
         r"\bin\s+(?:jouw|je)\s+(?:plaats|schoenen)\b",
         r"^ik\s+zou\b(?!\s+(?:graag|willen|benieuwd))",
@@ -307,6 +308,9 @@ _SPELLINGS = {
         "mss": "misschien",
         "misch": "misschien",
         "zijt": "bent",
+        "zoudt": "zou",
+        "kondt": "kon",
+        "hadt": "had",
         "ff": "even",
         "nt": "niet",
     },

@@ -19,6 +19,7 @@ from intervisie import coach
         ("hebt ge da al eens gevraagd aan uw teamleider", "advice"),
         ("waarom doet ge da nie gewoon", "advice"),
         ("zijt ge daar zeker van", "closed"),
+        ("ge zoudt toch eens met uw directeur kunnen praten", "advice"),
         ("mss kun je het met je coach bespreken", "advice"),
         ("kunt u niet beter de wijkverpleging inschakelen", "advice"),
         # Texting English and curly apostrophes.
@@ -67,6 +68,8 @@ def test_advice_asked_as_a_clause_after_a_lead_in(text, label):
         ("weet het team dat je overweegt te stoppen", "closed"),
         ("are you considering leaving", "closed"),
         ("heb je overwogen om van afdeling te wisselen", "advice"),
+        ("heb je gedacht aan een gesprek met z'n drieën", "advice"),
+        ("heb je gedacht dat het mis zou gaan", "closed"),
         ("could you consider swapping the shift", "advice"),
         ("have you been involved with the family for long", "closed"),
         ("had je toen al een vermoeden", "closed"),
