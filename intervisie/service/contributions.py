@@ -193,13 +193,14 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
     with db.session(write=True) as orm:
         person, session = seat(orm, sid)
         try:
+            filed_in = rules.filing_step(method_of(session), session.status, session.step_index, kind)[0]
+            if written_in is not None and written_in != filed_in:
+                # Written offline in a step that has closed since: the author gets the text back, unfiled.
+                raise RuleViolation("step_moved")
             author, behalf = on_behalf(session, person, payload.get("on_behalf_of"))
             step, flag, index = check_new(orm, session, author, kind, text, behalf.get("author_name"))
             # Written in a breakout group: the group's phase says who writes what, and it stays there.
             grouped = writing_in_group(orm, session, author, kind) if step.rule("breakouts") else (None, None)
-            if written_in is not None and written_in != index:
-                # Written offline in a step that has closed since: the author gets the text back, unfiled.
-                raise RuleViolation("step_moved")
             reply_to = payload.get("reply_to")
             rules.check_reply(kind, reply_to, replied_kind(orm, session, person, reply_to))
             contribution = new_contribution(
