@@ -47,6 +47,27 @@ CONFIG = {
 }
 
 
+def touches_the_database(item: pytest.Item) -> bool:
+    """Whether a test's outcome can depend on the database engine: it uses the app (and so the
+    database), starts a live server, or its module picks its own engine (it imports ``PG_URL``)."""
+    return (
+        "app" in item.fixturenames
+        or item.get_closest_marker("live") is not None
+        or hasattr(getattr(item, "module", None), "PG_URL")
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass runs only the tests whose outcome can depend on the engine: the rules,
+    the coach, the exports and the other pure parts gave their answer in the SQLite pass already."""
+    if not PG_URL:
+        return
+    same_on_every_engine = [item for item in items if not touches_the_database(item)]
+    if same_on_every_engine:
+        config.hook.pytest_deselected(items=same_on_every_engine)
+        items[:] = [item for item in items if touches_the_database(item)]
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory):
     """One SQLite file migrated to the newest schema; each test starts from a copy."""
