@@ -97,6 +97,11 @@ _EXTRA_PATTERNS = {
         r"(?:call|calls|called|noemen|noemt|noemden)\s+(?:him|her|hem|haar)\b",
         "bijnaam",
     ),
+    # In a Dutch clause: "die iedereen Tante Riet noemt", "die ze op de groep Sjonnie noemen"
+    "nickname_die": (
+        r"\bdie\s+(?:\w+\s+){1,4}?((?:[A-Z][\w'-]+\s)?[A-Z][\w'-]+)\s+(?:noemen|noemt|noemden|noemde)\b",
+        "bijnaam",
+    ),
     # Mrs Evans, Dr. Clarke-Hughes: deduce's titles are Dutch
     "title_en": (r"\b((?:Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b", "persoon"),
     # cliëntnummer is 4711, patient no. A-12345, dossiernr: 98765, NHS number 943 476 5919
@@ -173,6 +178,11 @@ _INSTITUTION_WORDS = re.compile(
     r"\s*(?:medisch|ziekenhuis|kinderziekenhuis|kliniek|school|college|centrum|stichting|huis|"
     r"hospital|clinic|centre|center|academy|house|trust|surgery)\b",
     re.IGNORECASE,
+)
+# A name right after these words is a system or product: "we use Rio", "we werken in Nedap".
+_PRODUCT_BEFORE = re.compile(
+    r"\b(?:use|uses|used|using|gebruiken|gebruikt|gebruikten|werken\s+(?:met|in)|work\s+(?:with|in))\s+$",
+    re.I,
 )
 # A name right after these words is a place ("in Den Bosch", "uit Gent", "het OCMW van Gent", "in Milton Keynes").
 _PLACE_BEFORE = {
@@ -357,7 +367,9 @@ def _is_place_or_thing(text: str, start: int, end: int, lang: str) -> bool:
     if lang == "en" and opens and len(name.split()) == 1 and _NOT_AFTER_A_NAME.match(text, end):
         return True
     of = re.match(r"(?:van|of)\s+", name)  # deduce takes "van" into a surname: "van Gent"
-    if _PLACE_BEFORE[lang].search(text[: start + (of.end() if of else 0)]):
+    if _PRODUCT_BEFORE.search(text[:start]) or _PLACE_BEFORE[lang].search(
+        text[: start + (of.end() if of else 0)]
+    ):
         return True
     words = [t.text for t in _deid.tokenizers["default"].tokenize(text[start:])] if _deid else []
     place = _deid.lookup_structs["placename"].longest_matching_prefix(words) if words else None

@@ -1,6 +1,6 @@
 """The privacy guard on the general patterns found in the fresh2 batch and the probes after it.
 
-Places, institutions and shops that deduce's name lists also hold; English
+Places, institutions, shops and systems that deduce's name lists also hold; English
 sentence openers that are everyday words; nicknames said to be one; a
 birthday without its year; a BSN typed in groups; a title before a name in
 lower case.
@@ -34,6 +34,8 @@ def guard():
         ("Hope that makes sense", "en"),
         ("Grace under pressure is what they want from us", "en"),
         ("Ward B3 has 24 beds", "en"),
+        ("We use Rio for the notes but it's slow", "en"),
+        ("we werken in Nedap en dat loopt vast", "nl"),
     ],
 )
 def test_places_institutions_shops_and_sentence_openers_are_no_names(text, lang):
@@ -49,6 +51,7 @@ def test_places_institutions_shops_and_sentence_openers_are_no_names(text, lang)
         ("Big Mo, as the other lads call him, kicked off again", "en", "Big Mo"),
         ("they call him Big Tony on the unit", "en", "Big Tony"),
         ("ze noemen hem Sjonnie op de groep", "nl", "Sjonnie"),
+        ("de bezoekster die iedereen Tante Riet noemt, sliep weer", "nl", "Tante Riet"),
         ("ik sprak mw. jansen over haar zoon", "nl", "jansen"),
     ],
 )
