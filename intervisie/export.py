@@ -290,9 +290,10 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
 
 
 def breakout_rounds(orm, session: Session, written: list[Contribution], item, people, names: bool) -> dict:
-    """What breakout groups wrote, per step index: ``[{number, rounds: [{round, client?, contributions}]}]``,
-    every group and round in order, each round's writing in order (``item`` makes each entry); the
-    round's client by name only when ``names``."""
+    """What breakout groups wrote, per step index: ``[{number, rounds: [{round, client?, left_out?,
+    contributions}]}]``, every group and round in order, each round's writing in order (``item`` makes
+    each entry); the round's client by name only when ``names``. Under the confidentiality agreement a
+    round whose client did not consent (``record:consent``) is ``left_out``, without its writing."""
     groups = {
         g.id: g
         for g in orm.scalars(
@@ -313,7 +314,11 @@ def breakout_rounds(orm, session: Session, written: list[Contribution], item, pe
             client = people.get(group.members[c.round]) if c.round < len(group.members) else None
             if names and client is not None:
                 rounds[c.round]["client"] = client.name
-        rounds[c.round]["contributions"].append(item(c))
+            # Under the confidentiality agreement a round is the client's case: in only with their consent.
+            if session.confidentiality and (client is None or client.consent_at is None):
+                rounds[c.round]["left_out"] = True
+        if not rounds[c.round].get("left_out"):
+            rounds[c.round]["contributions"].append(item(c))
     return {
         index: [
             {"number": g["number"], "rounds": [g["rounds"][r] for r in sorted(g["rounds"])]}
@@ -439,6 +444,8 @@ def blocks(record: dict, esc=_same) -> list[tuple]:
                 if r.get("client"):
                     heading += label(lang, "group_client", name=esc(r["client"]))
                 out.append(("note", heading))
+                if r.get("left_out"):
+                    out.append(("note", label(lang, "group_left_out")))
                 for c in r["contributions"]:
                     out.append(("item", _line(lang, c, esc), []))
 

@@ -175,6 +175,12 @@ class Method:
     def step_index(self, step_id: str) -> int:
         return next(i for i, s in enumerate(self.steps) if s.id == step_id)
 
+    @property
+    def has_breakouts(self) -> bool:
+        """Whether a step splits the group into breakout groups: then each member is a round's client,
+        and the session has no case bringer."""
+        return any(s.rule("breakouts") for s in self.steps)
+
     def summary(self, lang: str) -> dict:
         """What a start page shows before someone picks this method."""
         return {
@@ -190,7 +196,7 @@ class Method:
             "when": self.fits.when[lang] if self.fits else "",
             "checkin": any("checkin" in s.contribute for s in self.steps),  # check-in cards can be added
             # So none is added: the method has one, or has breakouts (and so no case bringer).
-            "case_round": any(s.rule("case_round") or s.rule("breakouts") for s in self.steps),
+            "case_round": self.has_breakouts or any(s.rule("case_round") for s in self.steps),
             "review": any("review" in s.contribute for s in self.steps),  # so none is added
             "steps": [
                 {

@@ -124,6 +124,8 @@ class Participant(Base):
     left_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     # When they confirmed the confidentiality agreement (0007); None if not asked or not yet.
     agreed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # In a method with breakout groups: when they allowed their own round into the record (0011).
+    consent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     session: Mapped[Session] = relationship(back_populates="participants")
 

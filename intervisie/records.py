@@ -102,9 +102,9 @@ def may_export(person: Participant, session: Session) -> bool:
 def consented(session: Session) -> bool:
     """False while a session under the confidentiality agreement waits for the case bringer's consent.
 
-    A method with breakout groups has no case bringer to ask: everyone agreed on joining, and the
-    record shows no names unless the facilitator chooses so."""
-    if any(step.rule("breakouts") for step in method_of(session).steps):
+    A method with breakout groups has no case bringer to ask: each member allows their own round
+    (``record:consent``), and a round without that consent is left out of the record."""
+    if method_of(session).has_breakouts:
         return True
     return not session.confidentiality or session.record_consent_at is not None
 

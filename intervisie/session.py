@@ -415,7 +415,7 @@ def moves_on_by_itself(step: Step, auto_advance: bool) -> bool:
 def needs_case_bringer(method: Method, index: int) -> bool:
     """Whether step ``index`` needs a case bringer: it does unless a case round is still to come (or is it),
     or the method has breakouts (each member is their own round's client; the method names no case bringer)."""
-    if any(s.rule("breakouts") for s in method.steps):
+    if method.has_breakouts:
         return False
     return not any(s.rule("case_round") for s in method.steps[index:])
 

@@ -138,7 +138,7 @@ def with_case_round(method: Method, vote) -> Method:
     """
     if vote not in ("hidden", "facilitator"):
         raise RuleViolation("bad_request")
-    if any(step.rule("case_round") or step.rule("breakouts") for step in method.steps):
+    if method.has_breakouts or any(step.rule("case_round") for step in method.steps):
         raise RuleViolation("case_round_unavailable")  # one already, or breakouts: no case bringer
     added = [_added_step(f"case_round.{part}", raw) for part, raw in CASE_ROUND_STEPS.items()]
     added[-1]["rules"] = [{"type": "case_round", "vote": vote}]

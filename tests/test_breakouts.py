@@ -393,23 +393,41 @@ def test_the_record_keeps_breakout_writing_per_group_and_client(app, client, tro
     assert "groups" not in record["steps"][0] and "groups" not in record["steps"][2]
 
 
-def test_under_the_agreement_a_method_with_breakouts_needs_no_consent(app, client, unlimited):
-    from tests.test_export import download
+def test_under_the_agreement_each_client_lets_their_own_round_into_the_record(app, client, troika):
+    """No case bringer to ask: each member consents for the round in which they were the client."""
+    from tests.test_export import VALIDATOR, download
 
-    troika = Group(app, client, participants=2, method_id="troika")
-    troika.facilitator.ok("session:start")
-    plain = Group(app, client, participants=2)
-    plain.start()
-    with app.app_context(), db.session(write=True) as orm:  # both under the group's agreement
-        for session in orm.scalars(select(Session)):
-            session.confidentiality = True
+    f, people = troika.facilitator, troika.people
+    with app.app_context(), db.session(write=True) as orm:  # under the group's agreement
+        orm.scalars(select(Session)).one().confidentiality = True
         orm.commit()
-    for group in (troika, plain):
-        group.facilitator.ok("session:end")
-    assert download(client, troika.code, "json", troika.facilitator.token).status_code == 200
-    assert (
-        download(client, plain.code, "json", plain.facilitator.token).get_json()["error"] == "consent_needed"
-    )
+    troika.go("next")
+    a, d = people[0], people[3]
+    assert a.add("case", "Mijn team haakt af.")["ok"] and d.add("case", "Mijn agenda loopt over.")["ok"]
+    assert f.emit("record:consent", given=True)["error"] == "case_bringer_only"  # not for the others
+    assert a.ok("record:consent", given=True)["given"] is True
+    seen = f.received("session:state")[-1]["args"][0]["participants"]
+    assert {p["name"] for p in seen if p["consented"]} == {"Ayla"}
+    f.ok("session:end")
+
+    record = download(client, troika.code, "json", f.token, names="1").get_json()
+    VALIDATOR.validate(record)
+    rounds = {g["number"]: g["rounds"] for g in record["steps"][1]["groups"]}
+    assert rounds[1] == [
+        {
+            "round": 1,
+            "client": "Ayla",
+            "contributions": [{"kind": "case", "text": "Mijn team haakt af.", "author": "Ayla"}],
+        }
+    ]
+    assert rounds[2] == [{"round": 1, "client": "Daan", "left_out": True, "contributions": []}]
+    markdown = download(client, troika.code, "md", f.token).data.decode()
+    assert "Mijn team haakt af." in markdown and "Mijn agenda loopt over." not in markdown
+    assert "Weggelaten: de cliënt van deze ronde gaf geen toestemming voor het verslag." in markdown
+
+    a.ok("record:consent", given=False)  # withdrawn: out again
+    markdown = download(client, troika.code, "md", f.token).data.decode()
+    assert "Mijn team haakt af." not in markdown
 
 
 def test_deleting_a_session_deletes_its_groups(app, client, troika):

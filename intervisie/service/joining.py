@@ -26,6 +26,7 @@ from .base import (
     connected_ids,
     digest,
     lock,
+    method_of,
     methods,
     new_id,
     new_secret,
@@ -460,19 +461,24 @@ def remove_participant(sid: str, payload: dict, now: float) -> Outcome:
 
 
 def record_consent(sid: str, payload: dict, now: float) -> Outcome:
-    """The case bringer allows (``given: true``) or withdraws the download of the record.
+    """The case bringer allows (``given: true``) or withdraws the download of the record; in a method
+    with breakout groups, each member does so for the round in which they were the client.
 
     Acknowledged with ``{"given": bool}``; everyone hears the new state (the
-    facilitator sees it). Refused ``case_bringer_only`` for anyone else.
+    facilitator sees it). Refused ``case_bringer_only`` for anyone else (in a
+    breakouts method: for the facilitator).
     """
     given = payload.get("given")
     if not isinstance(given, bool):
         raise RuleViolation("bad_request")
     with db.session(write=True) as orm:
         person, session = bound(orm, sid)
-        if person.role != "case_bringer":
+        if method_of(session).has_breakouts and person.role != "facilitator":
+            person.consent_at = now if given else None
+        elif person.role != "case_bringer":
             raise RuleViolation("case_bringer_only")
-        session.record_consent_at = now if given else None
+        else:
+            session.record_consent_at = now if given else None
         touch(session, now)
         orm.commit()
         return Outcome(ack={"given": given}, emits=[state_emit(orm, session, now)])

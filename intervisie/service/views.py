@@ -172,6 +172,8 @@ def state_view(orm, session: Session, now: float) -> dict:
                 "presence": rules.presence(p.id in connected, p.left_at, now, grace),
                 "ready": p.ready_step == session.step_index,
                 "agreed": p.agreed_at is not None,
+                # A breakout method's member allowed their round into the record.
+                "consented": p.consent_at is not None,
             }
             for p in session.participants
             if not p.removed

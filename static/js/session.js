@@ -729,20 +729,27 @@ function stateNotice(state, me) {
 // The group's confidentiality agreement: the case bringer's consent to the record, and for the
 // facilitator how many confirmed the agreement and whether the case bringer consented.
 function agreementState(state, me) {
-  const given = state.session.record_consent;
-  if (me.role === "case_bringer") {
+  // With breakout groups each member was a round's client, and allows their own round into the record.
+  const perRound = state.method.steps.some((s) => s.rules.some((r) => r.type === "breakouts"));
+  const members = state.participants.filter((p) => p.role !== "facilitator");
+  const given = perRound ? members.find((p) => p.id === me.id)?.consented : state.session.record_consent;
+  if (perRound ? me.role !== "facilitator" : me.role === "case_bringer") {
+    const [label, hint] = perRound ? ["ui.consent.round_label", "ui.consent.round_hint"] : ["ui.consent.label", "ui.consent.hint"];
     return [
       h("div", { class: "check" },
-        h("input", { id: "record-consent", type: "checkbox", checked: given, "aria-describedby": "record-consent-hint", "data-key": "consent", on: { change: (event) => send("record:consent", { given: event.target.checked }) } }),
-        h("label", { for: "record-consent", text: t("ui.consent.label") }),
-        h("p", { class: "hint", id: "record-consent-hint", text: t("ui.consent.hint") })),
+        h("input", { id: "record-consent", type: "checkbox", checked: Boolean(given), "aria-describedby": "record-consent-hint", "data-key": "consent", on: { change: (event) => send("record:consent", { given: event.target.checked }) } }),
+        h("label", { for: "record-consent", text: t(label) }),
+        h("p", { class: "hint", id: "record-consent-hint", text: t(hint) })),
     ];
   }
   if (me.role !== "facilitator") return [];
   const agreed = state.participants.filter((p) => p.agreed).length;
+  const consent = perRound
+    ? t("ui.consent.rounds", { count: members.filter((p) => p.consented).length, total: members.length })
+    : t(given ? "ui.consent.given" : "ui.consent.waiting");
   return [
     h("p", { class: "hint", role: "status", text: t("ui.agreement.count", { count: agreed, total: state.participants.length }) }),
-    h("p", { class: "hint", role: "status", text: t(given ? "ui.consent.given" : "ui.consent.waiting") }),
+    h("p", { class: "hint", role: "status", text: consent }),
   ];
 }
 

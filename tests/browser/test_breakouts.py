@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import join, screenshot
 from tests.browser.test_quality import serious
 from tests.support import MANY_PEOPLE_ONE_ADDRESS, LiveServer
 
@@ -124,3 +124,22 @@ def with_deadline_in_a_second(server) -> None:
             {"soon": time.time() + 1},
         )
     engine.dispose()
+
+
+def test_under_the_agreement_each_member_lets_their_own_round_into_the_record(server, pages):
+    created = server.create_session(method_id="troika", title="Team Oost", confidentiality=True)
+    fien = pages.open(created["facilitator_url"])
+    phones = []
+    for name in ("Ayla", "Bram", "Chen"):
+        page = pages.open(width=375, height=740)
+        join(page, server.url, created["code"], name)
+        phones.append(page)
+    ayla, bram, _chen = phones
+    expect(fien.get_by_text("0 van 3 gaven toestemming voor hun ronde in het verslag")).to_be_visible()
+    consent = ayla.get_by_label("Mijn ronde mag in het verslag")
+    expect(ayla.get_by_text("komt alleen in het verslag als jij dit aanzet")).to_be_visible()
+    consent.check()
+    expect(fien.get_by_text("1 van 3 gaven toestemming voor hun ronde in het verslag")).to_be_visible()
+    expect(bram.get_by_label("Mijn ronde mag in het verslag")).not_to_be_checked()  # each their own
+    consent.uncheck()
+    expect(fien.get_by_text("0 van 3 gaven toestemming voor hun ronde in het verslag")).to_be_visible()
