@@ -125,6 +125,21 @@ _ADVICE = {
         r"\b(?:niet|geen)\s+(?:beter|handiger|slimmer|verstandiger|makkelijker|fijner)\s+om\b",
         r"\b(?:er\s+)?goed\s+aan\s+(?:doen|zou|zouden)\b|\bdoe\s+(?:je|jij)\s+er\s+(?:\S+\s+)?goed\s+aan\b",
         r"\b(?:is|was)\s+(?:het|dat|een\s+\w+)\s+(?:\S+\s+){0,2}?(?:niet|geen)\b",
+        # With a longer subject: "is een gesprek met de ouders geen optie", "is bellen met de huisarts niet handiger".
+        r"\b(?:is|was)\s+(?:\S+\s+){1,6}?(?:niet|geen)\s+(?:\S+\s+)?(?:optie|idee|oplossing|beter|handiger|slimmer|"
+        r"verstandiger|makkelijker|logischer|sneller)\b",
+        # Someone else could take it over: "zou een collega het niet kunnen overnemen".
+        r"\bzou\s+(?:een|de|je|jouw|iemand)\s+(?:\S+\s+){0,3}?"
+        + _NIET
+        + r"\s+(?:\S+\s+){0,3}?(?:kunnen|moeten)\b",
+        r"\b(?:kan|kon)\s+(?:een|iemand)\s+(?:\S+\s+){0,3}?"
+        + _NIET
+        + r"\s+(?:\S+\s+){0,2}?(?:overnemen|invallen|"
+        r"bijspringen|helpen)\b",
+        # Other options put on the table: "heb je ook gekeken naar andere opties", "de optie bekeken om".
+        r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,4}?(?:optie|opties|mogelijkheid|mogelijkheden|alternatief|"
+        r"alternatieven)\b",
+        r"\bzou\s+(?:je|jij)\s+(?:er\s+)?(?:iets|wat)\s+aan\s+hebben\s+(?:om|als)\b",
         r"\bis\s+(?:het|'t|t|dat)\s+(?:\S+\s+){0,2}?(?:een|geen)\s+(?:goed\s+)?(?:idee|optie|gedachte|suggestie|"
         r"oplossing)\b",
         r"\bligt\s+(?:het|dat)\s+(?:\S+\s+){0,2}?voor\s+de\s+hand\b",
@@ -162,6 +177,9 @@ _ADVICE = {
         + r")\b",
         r"\bben\s+(?:je|jij)\s+(?:\S+\s+){0,2}?al\s+(?:\S+\s+){0,2}?(?:bij|naar|langs)\s+(?:\S+\s+){0,4}?"
         r"(?:geweest|gegaan|gestapt)\b",
+        r"\bben\s+(?:je|jij)\s+(?:\S+\s+){0,2}?(?:al|wel)\s+(?:"
+        + _E
+        + r"\s+)?(?:\S+\s+){0,4}?gaan\s+\w+en\b",
         r"\b(?:je|jij)\s+(?:\S+\s+){0,4}?al\s+(?:\S+\s+){0,4}?(?:(?:hebt|had)\s+"
         + _DONE["nl"]
         + "|"
