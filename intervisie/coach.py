@@ -103,7 +103,7 @@ _ADVICE_START = {
 # Advice inside a question that starts openly: "wat zou er gebeuren als je het gewoon eens zegt".
 _ADVICE_IN_OPEN = {
     "nl": r"\b(?:als|om)\s+(?:\S+\s+){0,2}?(?:gewoon|" + _E + r")\b",
-    "en": r"\b(?:if\s+you|from|about)\s+(?:\S+\s+){0,2}?just\b",
+    "en": r"\b(?:if\s+you|from|about|with)\s+(?:\S+\s+){0,2}?just\b",
 }
 # Advice anywhere in a part that does not start with a question word.
 _ADVICE = {
@@ -126,7 +126,7 @@ _ADVICE = {
         r"\b(?:er\s+)?goed\s+aan\s+(?:doen|zou|zouden)\b|\bdoe\s+(?:je|jij)\s+er\s+(?:\S+\s+)?goed\s+aan\b",
         r"\b(?:is|was)\s+(?:het|dat|een\s+\w+)\s+(?:\S+\s+){0,2}?(?:niet|geen)\b",
         # With a longer subject: "is een gesprek met de ouders geen optie", "is bellen met de huisarts niet handiger".
-        r"\b(?:is|was)\s+(?:\S+\s+){1,6}?(?:niet|geen)\s+(?:\S+\s+)?(?:optie|idee|oplossing|beter|handiger|slimmer|"
+        r"\b(?:is|was)\s+(?!(?:hij|zij|ze|je|jij|u|ik|die)\b)(?:\S+\s+){1,6}?(?:niet|geen)\s+(?:\S+\s+)?(?:optie|idee|oplossing|beter|handiger|slimmer|"
         r"verstandiger|makkelijker|logischer|sneller)\b",
         # Someone else could take it over: "zou een collega het niet kunnen overnemen".
         r"\bzou\s+(?:een|de|je|jouw|iemand)\s+(?:\S+\s+){0,3}?"
@@ -138,7 +138,8 @@ _ADVICE = {
         r"bijspringen|helpen)\b",
         # Other options put on the table: "heb je ook gekeken naar andere opties", "de optie bekeken om".
         r"\b(?:heb|had)\s+(?:je|jij)\s+(?:\S+\s+){0,4}?(?:optie|opties|mogelijkheid|mogelijkheden|alternatief|"
-        r"alternatieven)\b",
+        r"alternatieven)\s+(?:\S+\s+){0,2}?(?:bekeken|overwogen|onderzocht|om)\b",
+        r"\b(?:gekeken|gedacht)\s+(?:naar|aan)\s+(?:\S+\s+){0,2}?(?:opties|mogelijkheden|alternatieven)\b",
         r"\bzou\s+(?:je|jij)\s+(?:er\s+)?(?:iets|wat)\s+aan\s+hebben\s+(?:om|als)\b",
         r"\bis\s+(?:het|'t|t|dat)\s+(?:\S+\s+){0,2}?(?:een|geen)\s+(?:goed\s+)?(?:idee|optie|gedachte|suggestie|"
         r"oplossing)\b",
@@ -217,7 +218,7 @@ _ADVICE = {
         r"\b(?:is\s+there\s+(?:a|any)|any)\s+reason\s+(?:why\s+|that\s+)?you\s+(?:didn'?t|don'?t|did\s+not|do\s+not|"
         r"haven'?t|wouldn'?t|won'?t|aren'?t|can'?t)\b",
         r"\bany\s+chance\s+you\s+could\b",
-        r"\b(?:would|could|might)\s+(?:it|that|a\s+\w+|an\s+\w+)\s+(?:\S+\s+){0,3}?(?:help|make\s+sense|be\s+(?:better|wiser|"
+        r"\b(?:would|could|might)\s+(?:(?:it|that)\s+(?:\S+\s+){0,3}?|an?\s+(?:\S+\s+){1,6}?)(?:help|make\s+sense|be\s+(?:better|wiser|"
         r"smarter|easier|nicer|kinder|safer|simpler|calmer|sensible|wise|helpful|useful|an?\s+(?:idea|option)|good|worth|"
         r"something))\b",
         r"\bwouldn'?t\s+(?:it|that|a\s+\w+|an\s+\w+|you)\b",
@@ -243,6 +244,19 @@ _ADVICE = {
         r"\bi\s+think\s+you\b",
         r"\bsomething\s+for\s+you\b",
         r"\bcould\s+you\s+(?:just|also|maybe|perhaps|simply)\b",
+        r"\b(?:could|can|would)\s+you\s+(?:\S+\s+){1,8}?(?:maybe|perhaps)\s*$",
+        # With a longer subject: "is a meeting with the parents not an option", "isn't ringing the gp easier".
+        r"\b(?:is|was)\s+(?!(?:he|she|they|you|i|this|that)\b)(?:\S+\s+){1,6}?(?:not|no)\s+(?:\S+\s+)?(?:option|idea|solution|better|easier|quicker|"
+        r"smarter|wiser|simpler)\b",
+        r"\b(?:isn'?t|wasn'?t)\s+(?:\S+\s+){1,5}?(?:easier|better|quicker|smarter|wiser|simpler|an?\s+option|"
+        r"an?\s+idea)\b",
+        r"\b(?:doesn'?t|won'?t|wouldn'?t)\s+(?:it|that)\s+(?:\S+\s+)?(?:help|work)\b|\bdoes\s+(?:it|that)\s+not\s+help\b",
+        # Someone else could take it over: "couldn't a colleague take it over".
+        r"\b(?:couldn'?t|can'?t|wouldn'?t)\s+(?:a|an|someone|somebody|another|the)\s+(?:\S+\s+){0,2}?"
+        r"(?:take|step|cover|help|do)\b",
+        r"\b(?:look|looked|looking|thought|think|consider|considered|explore|explored)\s+(?:at\s+|into\s+|about\s+|of\s+)?"
+        r"(?:any\s+)?(?:other|alternative)\s+(?:options|possibilities|alternatives)\b",
+        r"^(?:(?:it'?s|it\s+is|might\s+be|could\s+be|would\s+be|may\s+be)\s+)?worth\s+\w+ing\b",
         r"^(?:just|try)\b",
     ],
 }
