@@ -5,11 +5,11 @@ split, tags), runs ``intervisie.coach.check`` on every question and prints a
 Markdown table per split (dev: the part the rules were written against;
 heldout: never looked at while writing them; fresh and fresh2: later batches
 by other hands, each measured once before the rules saw it, then used for
-tuning; fresh3: written after the last tuning, measured once, never tuned on),
-the soft hints' recall on the tagged questions, and the mean and
-99th-percentile time per question after a warm-up. ``--errors`` lists the
-questions it gets wrong in the splits tuned on (``TUNED``), so the held-out and
-fresh3 parts stay unseen.
+tuning; fresh3 and fresh4: each written after a round of fixes and measured
+once, never tuned on), the soft hints' recall on the tagged questions, and the
+mean and 99th-percentile time per question after a warm-up. ``--errors`` lists
+the questions it gets wrong in the splits tuned on (``TUNED``), so the held-out,
+fresh3 and fresh4 parts stay unseen.
 
     .venv/bin/python bench/coach.py [--errors]
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 from intervisie import coach
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
-SPLITS = ("dev", "heldout", "fresh", "fresh2", "fresh3")
+SPLITS = ("dev", "heldout", "fresh", "fresh2", "fresh3", "fresh4")
 TUNED = ("dev", "fresh", "fresh2")
 
 

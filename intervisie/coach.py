@@ -128,6 +128,8 @@ _ADVICE = {
         # With a longer subject: "is een gesprek met de ouders geen optie", "is bellen met de huisarts niet handiger".
         r"\b(?:is|was)\s+(?!(?:hij|zij|ze|je|jij|u|ik|die)\b)(?:\S+\s+){1,6}?(?:niet|geen)\s+(?:\S+\s+)?(?:optie|idee|oplossing|beter|handiger|slimmer|"
         r"verstandiger|makkelijker|logischer|sneller)\b",
+        # "zou X niet helpen", however long X: "zou een kort overleg met het team elke ochtend niet helpen".
+        r"\bzou\s+(?:\S+\s+){1,10}?" + _NIET + r"\s+(?:meer\s+)?helpen\b",
         # Someone else could take it over: "zou een collega het niet kunnen overnemen".
         r"\bzou\s+(?:een|de|je|jouw|iemand)\s+(?:\S+\s+){0,3}?"
         + _NIET
@@ -160,7 +162,8 @@ _ADVICE = {
         r"^(?:misschien|wellicht)\b|\b(?:misschien|wellicht)\s+(?:kun|kan|moet|zou|is|helpt|moeten|kunnen|"
         + _E
         + r"|gewoon|een\s+keer)\b",
-        r"\b(?:kun|kunt|kan|kon|zou|moet|moest|mag|wil|wilt|ga|gaat|doe|doet)\s+(?:je|jij|u)\s+(?:\S+\s+){0,4}?"
+        r"\b(?:kun|kunt|kan|kon|zou|moet|moest|mag|wil|wilt|ga|gaat|doe|doet)\s+(?:je|jij|u)\s+"
+        r"(?!(?:zeggen|denken|vinden|verwachten)\s+dat\b)(?:\S+\s+){0,4}?"
         r"(?:" + _NIET + r"|toch|gewoon|beter|ook\s+" + _E + r"|eerst|misschien|eventueel|wellicht)\b",
         r"\b(?:zou|moet)\s+(?:je|jij|u)\s+(?:\S+\s+){0,5}?(?:kunnen|moeten)\b",
         r"\b(?:denk|vind)\s+(?:je|jij)\s+(?:\S+\s+){0,3}?" + _NIET + r"\b",

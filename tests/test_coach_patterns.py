@@ -122,6 +122,9 @@ def test_the_case_bringers_own_plans_are_no_advice_what_is_proposed_is(text, lab
         ("could you write it down for yourself maybe", "advice"),
         ("worth ringing the council, no", "advice"),
         ("what's wrong with just telling her", "advice"),
+        ("zou een kort overleg met het team elke ochtend niet helpen", "advice"),
+        ("zou je zeggen dat het niet werkt", "closed"),
+        ("zou je niet zeggen dat het te veel is", "advice"),
         ("could you share what happened next", "open"),
     ],
 )
