@@ -82,7 +82,7 @@ _EXTRA_PATTERNS = {
     ),
     # A birthday without its year is still a date of birth: "jarig op 14 maart", "born on 3rd May"
     "birthday": (
-        r"(?i)\b(?:jarig|verjaardag|geboren|birthday|born|turns?\s+\d+)\b\W+(?:\w+\W+){0,3}?"
+        r"(?i)\b(?:jarig|verjaardag|geboren|birthday|born|turns?\s+\d+|wordt\s+\d+(?:\s+jaar)?)\b\W+(?:\w+\W+){0,3}?"
         rf"(\d{{1,2}}(?:st|nd|rd|th|e)?(?:\s+of)?\s+(?:{_MONTHS_NL}|{_MONTHS_EN}))\b",
         "datum",
     ),
@@ -105,9 +105,15 @@ _EXTRA_PATTERNS = {
     # Mrs Evans, Dr. Clarke-Hughes: deduce's titles are Dutch
     "title_en": (r"\b((?:Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b", "persoon"),
     # cliëntnummer is 4711, patient no. A-12345, dossiernr: 98765, NHS number 943 476 5919
+    # Only initials, after a word for the person: "cliënt R.J. (45)", "patient J.S."
+    "initials": (
+        r"(?i:\b(?:cli[eë]nt|pati[eë]nt|bewoner|bewoonster|leerling|jongere|client|patient|resident|pupil|"
+        r"meneer|mevrouw|dhr|mw|mr|mrs|ms)\.?)\s+([A-Z]\.\s?(?:[A-Z]\.\s?)*[A-Z]\.)",
+        "persoon",
+    ),
     "client_number": (
-        r"(?i)\b(?:cli[eë]nt|pati[eë]nt|dossier|client|patient|case|file|record|nhs)[ -]?"
-        r"(?:nummer|nr\.?|number|no\.?|id|#)\s*(?::|is|was)?\s*([A-Z]{0,3}-?\d{3,}(?: \d{3,})*)",
+        r"(?i)\b(?:cli[eë]nt|pati[eë]nt|dossier|client|patient|case|file|record|nhs)(?:[ -]?|\s+(?:\w+\s+){1,2})"
+        r"(?:nummer|nr\.?|number|no\.?|id|#)\s*(?::|is|was)?\s*([A-Z]{0,3}-?\d{3,}(?: \d{3,})*(?:[/-]\d{2,})*)",
         "cliëntnummer",
     ),
 }
@@ -176,7 +182,13 @@ _THINGS = frozenset(
 # Words after a name that make it the name of a place or institution: "het Maxima Medisch Centrum".
 _INSTITUTION_WORDS = re.compile(
     r"\s*(?:medisch|ziekenhuis|kinderziekenhuis|kliniek|school|college|centrum|stichting|huis|"
-    r"hospital|clinic|centre|center|academy|house|trust|surgery)\b",
+    r"hospital|clinic|centre|center|academy|house|trust|surgery|\(?afdeling|\(?unit|ward)\b",
+    re.IGNORECASE,
+)
+# A name right after these words is a school, a ward or a group: "basisschool De Wilgen", "on Rainbow ward".
+_INSTITUTION_BEFORE = re.compile(
+    r"\b(?:basisschool|school|afdeling|locatie|woongroep|kinderdagverblijf|kdv|bso|opvang|verpleeghuis|"
+    r"zorgcentrum|buurthuis|primary|nursery|academy)\s+$",
     re.IGNORECASE,
 )
 # A name right after these words is a system or product: "we use Rio", "we werken in Nedap".
@@ -357,7 +369,11 @@ def _is_third_party(name: str, lang: str, known: set[str]) -> bool:
 def _is_place_or_thing(text: str, start: int, end: int, lang: str) -> bool:
     """True for what deduce reads as a name but is a place, an institution or a shop (see ``_THINGS``)."""
     name = text[start:end]
-    if name.casefold() in _THINGS or _INSTITUTION_WORDS.match(text, end):
+    if (
+        name.casefold() in _THINGS
+        or _INSTITUTION_WORDS.match(text, end)
+        or _INSTITUTION_BEFORE.search(text[:start])
+    ):
         return True
     if _name_words([name]) & _TITLES:
         return False  # "meneer Bergen" is a person

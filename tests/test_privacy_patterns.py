@@ -35,6 +35,8 @@ def guard():
         ("Grace under pressure is what they want from us", "en"),
         ("Ward B3 has 24 beds", "en"),
         ("We use Rio for the notes but it's slow", "en"),
+        ("de directeur van basisschool De Wilgen wil een gesprek", "nl"),
+        ("op de Margriet (afdeling) is het onrustig", "nl"),
         ("we werken in Nedap en dat loopt vast", "nl"),
     ],
 )
@@ -53,6 +55,7 @@ def test_places_institutions_shops_and_sentence_openers_are_no_names(text, lang)
         ("ze noemen hem Sjonnie op de groep", "nl", "Sjonnie"),
         ("de bezoekster die iedereen Tante Riet noemt, sliep weer", "nl", "Tante Riet"),
         ("ik sprak mw. jansen over haar zoon", "nl", "jansen"),
+        ("cliënt R.J. (45) heeft een verstandelijke beperking", "nl", "R.J."),
     ],
 )
 def test_people_are_still_names_nicknames_and_lower_case_after_a_title_too(text, lang, name):
@@ -68,6 +71,7 @@ def test_a_nickname_of_someone_in_the_session_is_not_flagged():
     [
         ("ze is jarig op 14 maart en wordt dan 90", "nl", "14 maart"),
         ("he turns 18 on 3 June", "en", "3 June"),
+        ("ze wordt 4 jaar op 12 april", "nl", "12 april"),
     ],
 )
 def test_a_birthday_without_its_year_is_a_date_of_birth(text, lang, date):
@@ -78,3 +82,9 @@ def test_a_bsn_typed_in_groups_is_flagged_when_its_check_digit_holds():
     assert [kind for _, kind, _ in flagged("BSN: 1318.60.914")] == ["bsn"]
     assert [kind for _, kind, _ in flagged("haar bsn is 131 860 914")] == ["bsn"]
     assert flagged("het dossier telt 1318.60.915 tekens") == []
+
+
+def test_a_client_number_with_words_between_and_a_slash_in_it():
+    assert [(found, kind) for found, kind, _ in flagged("zijn dossier heeft nummer 2023/4471")] == [
+        ("2023/4471", "client_number")
+    ]
