@@ -84,10 +84,19 @@ def deliver(outcome: service.Outcome) -> None:
     for emit in outcome.emits:
         socketio.emit(emit.event, emit.data, to=emit.to, skip_sid=emit.skip_sid)
     for sid in outcome.disconnect:
-        socketio.server.disconnect(sid)
+        close_connection(sid)
     app = current_app._get_current_object()
     if outcome.recheck_after is not None and outcome.session_id and app.config["BACKGROUND_TASKS"]:
         socketio.start_background_task(_recheck_presence, app, outcome.session_id, outcome.recheck_after)
+
+
+def close_connection(sid: str) -> None:
+    """Take a connection out of the session (Socket.IO's disconnect packet) and, where this process holds
+    it, close its transport too: a client that ignores the packet keeps no open socket to the server."""
+    eio_sid = socketio.server.manager.eio_sid_from_sid(sid, "/")
+    socketio.server.disconnect(sid)
+    if eio_sid is not None:
+        socketio.server.eio.disconnect(eio_sid)
 
 
 def describe(sid: str | None) -> tuple[str | None, str | None]:
