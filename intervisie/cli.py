@@ -147,8 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     db_cmd.add_argument("action", choices=["upgrade"])
     commands.add_parser("purge", help="delete sessions past their retention (for cron)")
     args = parser.parse_args(argv)
-    # These commands serve nobody, so they need no event loop (and no eventlet).
-    offline = {"ASYNC_MODE": "threading", "PURGE_ON_START": False, "BACKGROUND_TASKS": False}
+    # These commands serve nobody, so they need no event loop (and no eventlet), nor the privacy
+    # guard's worker process (a gigabyte and seconds of CPU to load, left running after the command).
+    offline = {
+        "ASYNC_MODE": "threading",
+        "PURGE_ON_START": False,
+        "BACKGROUND_TASKS": False,
+        "PRIVACY_GUARD": False,
+    }
 
     if args.command == "methods":
         return check_methods(args.paths)
