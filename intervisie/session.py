@@ -423,14 +423,17 @@ def needs_case_bringer(method: Method, index: int) -> bool:
 def filing_step(method: Method, status: str, step_index: int, kind) -> tuple[int, str]:
     """The step a new contribution of ``kind`` is filed in, and the status its rules are checked for.
 
-    Normally the current step. Before the start (``lobby``), a method with a
-    case round takes pitches already: each may prepare theirs via the join
-    link (issue 10), filed in the first step that takes ``case_proposal`` and
-    held to that step's rules as if it were open (its cap, its roles).
+    Normally the current step. A method with a case round takes pitches
+    before its pitching step opens (the first step that takes
+    ``case_proposal``): each may prepare theirs via the join link (issue 10),
+    also when the session starts while it is on its way. Such a pitch is filed
+    in the pitching step and held to that step's rules as if it were open
+    (its cap, its roles).
     """
-    if status == "lobby" and kind == "case_proposal" and any(s.rule("case_round") for s in method.steps):
+    if kind == "case_proposal" and status in ("lobby", "running"):
         at = next((i for i, s in enumerate(method.steps) if "case_proposal" in s.contribute), None)
-        if at is not None:
+        early = at is not None and (status == "lobby" or step_index < at)
+        if early and any(s.rule("case_round") for s in method.steps):
             return at, "running"
     return step_index, status
 
@@ -452,6 +455,13 @@ def check_case_choice(step: Step, status: str, chosen: str | None, role: str, by
         require_facilitator(role)
     elif rule.vote != "hidden":
         raise RuleViolation("facilitator_decides")
+
+
+def check_vote_open(votes: dict[str, str], voters: set[str], voter: str) -> None:
+    """Refuse moving a vote once every voter has voted (``votes_final``): the tally is then shown to all,
+    and a tie goes to the facilitator rather than to whoever changes their vote last."""
+    if voter in votes and voters and voters <= votes.keys():
+        raise RuleViolation("votes_final")
 
 
 def vote_winner(votes: dict[str, str], voters: set[str]) -> str | None:

@@ -79,14 +79,19 @@ def test_a_pitch_may_be_prepared_before_the_start_and_counts_in_the_pitch_step(a
     early = ayla.add("case_proposal", PITCHES["Ayla"])["contribution"]
     assert early["step_index"] == 1 and early["kind"] == "case_proposal"
     assert ayla.add("case_proposal", "Nog een.")["error"] == "limit_reached"
-    assert bram.add("case_proposal", PITCHES["Bram"], step_index=0)["error"] == "step_moved"
     assert bram.add("question", "Wat wil je?")["error"] == "not_started"  # only pitches, only now
+    assert bram.add("question", "Wat wil je?", step_index=1)["error"] == "not_started"  # nothing moved yet
     group.facilitator.ok("session:start")
-    assert ayla.add("case_proposal", "Toch een andere.")["error"] == "wrong_step"  # not before its step
+    # Started, not yet at the pitching step: a pitch sent on its way (offline) is still filed there.
+    assert ayla.add("case_proposal", "Toch een andere.")["error"] == "limit_reached"
+    late = bram.add("case_proposal", PITCHES["Bram"], step_index=1)["contribution"]
+    assert late["step_index"] == 1
+    assert bram.add("review", "Mijn actie is gelukt.")["ok"]  # the current step goes on as usual
     group.go(1)
     assert ayla.add("case_proposal", "Toch een andere.")["error"] == "limit_reached"
-    assert bram.add("case_proposal", PITCHES["Bram"])["ok"]
+    assert bram.add("case_proposal", "Nog een.")["error"] == "limit_reached"
     group.go(2)
+    assert bram.add("case_proposal", "Te laat.")["error"] == "wrong_step"  # after its step: no more
     assert bram.ok("case:vote", id=early["id"])["my_vote"] == early["id"]
 
 
@@ -150,6 +155,11 @@ def test_a_tie_shows_the_votes_and_the_facilitator_chooses(pitched):
     refused = ayla.emit("case:choose", id=pitched.pitches["Ayla"])
     assert refused["error"] == "forbidden_role"
     assert refused["message"] == translate("nl", "error.forbidden_role")
+    # The tally is out: nobody breaks the tie by moving their vote now.
+    moved = daan.emit("case:vote", id=pitched.pitches["Bram"])
+    assert moved["error"] == "votes_final"
+    assert moved["message"] == translate("nl", "error.votes_final")
+    assert daan.emit("case:vote", id=pitched.pitches["Chen"])["error"] == "votes_final"
     state = f.ok("case:choose", id=pitched.pitches["Bram"])["state"]
     assert state["case_round"]["chosen"] == pitched.pitches["Bram"]
     assert {p["name"]: p["role"] for p in state["participants"]}["Bram"] == "case_bringer"

@@ -28,6 +28,7 @@ def vote(sid: str, payload: dict, now: float) -> Outcome:
     def change(orm, session, person):
         step = method_of(session).steps[session.step_index]
         rules.check_case_choice(step, session.status, session.chosen_case_id, person.role, by_vote=True)
+        rules.check_vote_open(case_votes(session), case_voters(session), person.id)
         pitch = pitch_of(orm, session, payload.get("id"), person)
         session.case_votes = {**(session.case_votes or {}), person.id: pitch.id}
         outcome = Outcome(ack={"my_vote": pitch.id})

@@ -194,7 +194,7 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
         person, session = seat(orm, sid)
         try:
             filed_in = rules.filing_step(method_of(session), session.status, session.step_index, kind)[0]
-            if written_in is not None and written_in != filed_in:
+            if written_in is not None and written_in != filed_in and session.status == "running":
                 # Written offline in a step that has closed since: the author gets the text back, unfiled.
                 raise RuleViolation("step_moved")
             author, behalf = on_behalf(session, person, payload.get("on_behalf_of"))

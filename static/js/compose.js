@@ -41,7 +41,8 @@ export function composeModel(state, me, mine) {
     .map(([kind]) => kind);
   if (!kinds.length) {
     const writers = [...new Set(Object.values(step.contribute).flat())];
-    return { mode: "others", writers };
+    // A step where nobody writes (a case round's vote, a silence) needs no "who writes" line.
+    return writers.length ? { mode: "others", writers } : { mode: "none" };
   }
   const turnRule = step.rules.find((r) => r.type === "turn_order");
   let waitingFor = null;

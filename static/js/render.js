@@ -338,7 +338,7 @@ function caseRoundParts(c, ctx) {
     round.tally ? h("li", { class: "chip", text: t(votes === 1 ? "ui.case_round.votes_one" : "ui.case_round.votes", { n: votes }) }) : null,
   ].filter(Boolean);
   const buttons = [];
-  if (open && open.vote === "hidden" && ctx.onVote && !c.pending) {
+  if (open && open.vote === "hidden" && !round.tally && ctx.onVote && !c.pending) { // votes are final once shown
     const on = ctx.myVote === c.id;
     buttons.push(
       h("button", {
@@ -366,7 +366,10 @@ function caseRoundParts(c, ctx) {
 export function caseRoundStatus(state) {
   const { round, open } = caseRound(state);
   if (!open) return null;
-  const text = open.vote === "hidden" ? t("ui.case_round.voted", { n: round.voted, total: round.voters }) : t("ui.case_round.facilitator_decides");
+  const text =
+    open.vote !== "hidden" ? t("ui.case_round.facilitator_decides")
+    : round.tally ? t("ui.case_round.tie") // everyone voted, no winner: the facilitator chooses
+    : t("ui.case_round.voted", { n: round.voted, total: round.voters });
   return h("p", { class: "case-round-status", role: "status", text });
 }
 

@@ -61,6 +61,7 @@ def test_the_group_votes_unseen_and_the_winning_pitch_brings_its_author_in(serve
     go_to(fien, everyone, "3. Kiezen", "Kiezen")
     for page in everyone:
         expect(page.get_by_role("status").filter(has_text="gestemd")).to_have_text("0 van 4 hebben gestemd.")
+    expect(ayla.get_by_text("In deze stap schrijft")).to_have_count(0)  # nobody writes: no half sentence
 
     planning = bram.locator(".contribution", has_text="Mijn planning")
     ayla.locator(".contribution", has_text="Mijn planning").get_by_role(
@@ -131,6 +132,12 @@ def test_in_english_a_tie_waits_for_the_facilitator(server, pages):
     schedule = fien.locator(".contribution", has_text="My schedule")
     expect(schedule.get_by_text("2 votes")).to_be_visible()
     expect(bram.get_by_text("You bring the case")).to_have_count(0)
+    # The votes are final: nobody breaks the tie by moving theirs; everyone reads who decides now.
+    for page in (ayla, bram, chen):
+        expect(page.get_by_role("button", name="Vote for this case")).to_have_count(0)
+        expect(
+            page.get_by_text("Everyone has voted and it is a tie: the facilitator chooses the case.")
+        ).to_be_visible()
     schedule.get_by_role("button", name="Choose this case").click()
     expect(bram.get_by_text("You bring the case")).to_be_visible()
     expect(ayla.locator(".contribution", has_text="My schedule").get_by_text("Chosen case")).to_be_visible()
