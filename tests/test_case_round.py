@@ -427,3 +427,20 @@ def test_the_winner_is_the_one_pitch_ahead_once_everyone_voted(votes, voters):
         assert sorted(counts.values())[-2:].count(max(counts.values())) == 2  # a tie at the top
     else:
         assert all(n < counts[winner] for pitch, n in counts.items() if pitch != winner)
+
+
+def test_a_pitch_whose_author_left_takes_no_votes_and_never_decides_by_itself(pitched):
+    f, (ayla, bram, chen, daan) = pitched.facilitator, pitched.people
+    for person in (f, ayla, bram):
+        person.ok("case:vote", id=pitched.pitches["Chen"])
+    f.ok("participant:remove", participant_id=chen.id)
+    refused = daan.emit("case:vote", id=pitched.pitches["Chen"])
+    assert refused["error"] == "pitch_author_gone"
+    assert refused["message"] == translate("nl", "error.pitch_author_gone")
+    # The last vote goes elsewhere: the votes point to a pitch whose author left, so nothing is chosen.
+    state = daan.ok("case:vote", id=pitched.pitches["Bram"])["state"]
+    assert state["case_round"]["chosen"] is None and state["case_round"]["tally"] is not None
+    assert (
+        f.ok("case:choose", id=pitched.pitches["Bram"])["state"]["case_round"]["chosen"]
+        == pitched.pitches["Bram"]
+    )

@@ -30,10 +30,12 @@ def vote(sid: str, payload: dict, now: float) -> Outcome:
         rules.check_case_choice(step, session.status, session.chosen_case_id, person.role, by_vote=True)
         rules.check_vote_open(case_votes(session), case_voters(session), person.id)
         pitch = pitch_of(orm, session, payload.get("id"), person)
+        author_of(session, pitch)  # a pitch whose author has left takes no votes
         session.case_votes = {**(session.case_votes or {}), person.id: pitch.id}
         outcome = Outcome(ack={"my_vote": pitch.id})
         winner = rules.vote_winner(case_votes(session), case_voters(session))
-        if winner is not None and author_of(session, orm.get(Contribution, winner)).role != "facilitator":
+        author = present_author(session, orm.get(Contribution, winner)) if winner is not None else None
+        if author is not None and author.role != "facilitator":  # else the facilitator decides
             outcome.emits = decide(orm, session, orm.get(Contribution, winner), now)
         return outcome
 
@@ -65,9 +67,14 @@ def pitch_of(orm, session: Session, pitch_id, person) -> Contribution:
     return pitch
 
 
+def present_author(session: Session, pitch: Contribution):
+    """Who pitched it, if they are still in the session; else None."""
+    return next((p for p in session.participants if p.id == pitch.participant_id and not p.removed), None)
+
+
 def author_of(session: Session, pitch: Contribution):
     """Who pitched it, if they are still in the session (``pitch_author_gone``)."""
-    author = next((p for p in session.participants if p.id == pitch.participant_id and not p.removed), None)
+    author = present_author(session, pitch)
     if author is None:
         raise RuleViolation("pitch_author_gone")
     return author
