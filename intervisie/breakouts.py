@@ -12,6 +12,8 @@ says so, and is done after the last phase of its last round.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from .methods import NOTE_KIND, Phase, Rule
 from .session import Contributor, RuleViolation
 
@@ -42,13 +44,42 @@ def split(people: list[str], size: int) -> list[list[str]]:
     return result
 
 
-def next_position(round_: int, phase: int, rounds: int, phases: int) -> tuple[int, int] | None:
-    """Where a group goes after phase ``phase`` of round ``round_`` (both from 0); None: it is done."""
+def next_position(
+    round_: int, phase: int, rounds: int, phases: int, skipped: Collection[int] = ()
+) -> tuple[int, int] | None:
+    """Where a group goes after phase ``phase`` of round ``round_`` (both from 0); None: it is done.
+
+    Rounds in ``skipped`` (their client was removed) are passed over.
+    """
     if phase + 1 < phases:
         return round_, phase + 1
-    if round_ + 1 < rounds:
-        return round_ + 1, 0
-    return None
+    following = next_round(round_ + 1, rounds, skipped)
+    return None if following is None else (following, 0)
+
+
+def next_round(start: int, rounds: int, skipped: Collection[int] = ()) -> int | None:
+    """The first round from ``start`` on that is still held (not in ``skipped``); None: none is left."""
+    return next((r for r in range(start, rounds) if r not in skipped), None)
+
+
+def skipped_rounds(members: list[str], gone: Collection[str]) -> set[int]:
+    """The rounds of members who are ``gone`` (removed): the group holds them no more.
+
+    ``members`` keeps everyone who was ever in the group, so a round's index
+    keeps naming its client in the record.
+    """
+    return {r for r, member in enumerate(members) if member in gone}
+
+
+def still_there(members: list[str], gone: Collection[str]) -> list[str]:
+    """The members not ``gone``, in their order."""
+    return [m for m in members if m not in gone]
+
+
+def rounds_held(members: list[str], round_: int, gone: Collection[str]) -> int:
+    """How many rounds a group at ``round_`` holds in all: those up to this one and those of members
+    still there after it (a removed member's later round is skipped)."""
+    return round_ + 1 + sum(1 for m in members[round_ + 1 :] if m not in gone)
 
 
 def client_of(members: list[str], round_: int) -> str | None:

@@ -225,6 +225,9 @@ def build_record(orm, session: Session, *, lang, names: bool = False, tz=None, n
             answers.setdefault(c.reply_to, []).append(item(c))
     # What breakout groups wrote stays with its group and round; the rest of the record is the whole group's.
     in_groups = [c for c in contributions if c.group_id is not None]
+    for index, step in enumerate(method.steps):
+        if step.rule("breakouts") is not None:
+            steps[index]["groups"] = []  # a breakouts step's groups, even when they wrote nothing
     for index, groups in breakout_rounds(orm, session, in_groups, item, people, names).items():
         steps[index]["groups"] = groups
     contributions = [c for c in contributions if c.group_id is None]
@@ -416,13 +419,17 @@ def blocks(record: dict, esc=_same) -> list[tuple]:
         )
     )
     out.append(("note", label(lang, "confidential")))
-    out.append(("heading", label(lang, "case")))
-    case = record["case"]
-    if case.get("author"):
-        out.append(("note", label(lang, "case_by", name=esc(case["author"]))))
-    out.append(("text", esc(case["text"]) if case["text"] else label(lang, "empty")))
-    if case["edited"]:
-        out.append(("note", label(lang, "case_edited")))
+    # With breakout groups there is no session case nor case bringer: each round's client brought
+    # their own, and the rounds keep it with what they took away.
+    in_groups = any("groups" in step for step in record["steps"])
+    if not in_groups:
+        out.append(("heading", label(lang, "case")))
+        case = record["case"]
+        if case.get("author"):
+            out.append(("note", label(lang, "case_by", name=esc(case["author"]))))
+        out.append(("text", esc(case["text"]) if case["text"] else label(lang, "empty")))
+        if case["edited"]:
+            out.append(("note", label(lang, "case_edited")))
 
     out.append(("heading", label(lang, "steps")))
     for step in record["steps"]:
@@ -450,7 +457,7 @@ def blocks(record: dict, esc=_same) -> list[tuple]:
                     out.append(("item", _line(lang, c, esc), []))
 
     sections = (
-        ("takeaways", record["takeaways"]),
+        *([] if in_groups else [("takeaways", record["takeaways"])]),
         ("actions", record["actions"]),
         ("learned", record["learned"]),
     )

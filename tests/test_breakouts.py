@@ -404,7 +404,9 @@ def test_under_the_agreement_each_client_lets_their_own_round_into_the_record(ap
     troika.go("next")
     a, d = people[0], people[3]
     assert a.add("case", "Mijn team haakt af.")["ok"] and d.add("case", "Mijn agenda loopt over.")["ok"]
-    assert f.emit("record:consent", given=True)["error"] == "case_bringer_only"  # not for the others
+    # The facilitator is no round's client: they are told who consents instead.
+    assert f.emit("record:consent", given=True)["error"] == "consent_per_round"
+    assert translate("nl", "error.consent_per_round") != translate("nl", "error.case_bringer_only")
     assert a.ok("record:consent", given=True)["given"] is True
     seen = f.received("session:state")[-1]["args"][0]["participants"]
     assert {p["name"] for p in seen if p["consented"]} == {"Ayla"}
@@ -460,3 +462,157 @@ def test_the_breakouts_migration_goes_down_and_up_again(tmp_path):
     command.upgrade(config, "head")
     assert "breakout_groups" in sa.inspect(engine).get_table_names()
     engine.dispose()
+
+
+# --- people who leave or come late, the facilitator's clock, the wording ------------------
+
+
+def remove(f: Person, person: Person) -> dict:
+    return f.ok("participant:remove", participant_id=person.id)["state"]
+
+
+def test_a_removed_member_is_out_of_their_group_and_their_round_is_skipped(app, client, troika):
+    f, people = troika.facilitator, troika.people
+    one, two = troika.go("next")["breakouts"]["groups"]
+    a, b, c, d, e, g_ = people
+    assert a.add("case", "Mijn team haakt af.")["ok"]
+    before = one["timer"]["deadline_ms"]
+    time.sleep(0.01)
+
+    # The round's client is removed: the group goes on to the next round, its first phase, a fresh clock.
+    one = remove(f, a)["breakouts"]["groups"][0]
+    assert (one["round"], one["phase"], one["client_id"]) == (1, 0, b.id)
+    assert one["members"] == [b.id, c.id] and one["rounds"] == 3  # Ayla's round was held
+    assert one["timer"]["state"] == "running" and one["timer"]["deadline_ms"] > before
+    assert one["timer"]["duration_ms"] == RULE.phases[0].minutes * 60_000
+    assert b.add("case", "Mijn rol als teamleider.")["ok"]
+
+    # A consultant is removed: the round goes on; their later round is skipped.
+    two = remove(f, g_)["breakouts"]["groups"][1]
+    assert (two["round"], two["phase"], two["members"], two["rounds"]) == (0, 0, [d.id, e.id], 2)
+    # A newcomer joins the group with the fewest members still there (one: 1 of 3; two: 2 of 3).
+    remove(f, b)
+    late = Person(app, "Hidde")
+    me = late.ok("session:join", code=troika.code, name="Hidde")["snapshot"]["me"]["id"]
+    one, two = groups_now(troika)
+    assert one["members"] == [c.id, me] and (one["round"], one["client_id"]) == (2, c.id)
+    for _ in range(2 * len(RULE.phases)):  # Daan's and Eva's rounds, none for Femke
+        assert move_on(f, groups_now(troika)[1])["ok"]
+    assert groups_now(troika)[1]["done"]
+
+    # The record still names each round's client by the group's members as they were formed.
+    f.ok("session:end")
+    from tests.test_export import download
+
+    record = download(client, troika.code, "json", f.token, names="1")
+    rounds = record.get_json()["steps"][1]["groups"][0]["rounds"]
+    assert [(r["round"], r["client"]) for r in rounds] == [(1, "Ayla"), (2, "Bram")]
+
+
+def test_a_group_without_rounds_left_is_done_and_one_left_behind_waits_with_a_fresh_clock(troika):
+    f, people = troika.facilitator, troika.people
+    troika.go("next")
+    remove(f, people[1]), remove(f, people[2])  # Ayla's consultants: her round goes on, theirs are skipped
+    one = groups_now(troika)[0]
+    for _ in range(len(RULE.phases) - 1):
+        one = move_on(f, one)["state"]["breakouts"]["groups"][0]
+    assert move_on(people[0], one)["ok"] and groups_now(troika)[0]["done"]
+
+    # The round's client is removed while the step is left: the next round waits, fresh, for its return.
+    troika.go("prev")
+    remove(f, people[3])
+    two = troika.go("next")["breakouts"]["groups"][1]
+    assert (two["round"], two["phase"], two["client_id"]) == (1, 0, people[4].id)
+    assert two["timer"]["state"] == "running"
+    assert two["timer"]["remaining_ms"] > RULE.phases[0].minutes * 60_000 - 5_000
+    assert remove(f, people[4])["breakouts"]["groups"][1]["client_id"] == people[5].id
+    assert remove(f, people[5])["breakouts"]["groups"][1]["done"]  # the last one: no round is left
+
+
+def test_someone_who_joined_on_another_step_gets_a_group_when_the_breakouts_open_again(app, troika):
+    one, two = troika.go("next")["breakouts"]["groups"]
+    for _ in range(len(RULE.phases) * 3):  # the first group finishes
+        one = move_on(troika.facilitator, one)["state"]["breakouts"]["groups"][0]
+    assert one["done"]
+    troika.go("next")
+    late = Person(app, "Hidde")
+    me = late.ok("session:join", code=troika.code, name="Hidde")["snapshot"]["me"]["id"]
+    one, two = troika.go("prev")["breakouts"]["groups"]
+    assert me not in one["members"] and two["members"][-1] == me  # the group not done, as its last client
+    assert late.add("note", "hier")["error"] == "wrong_phase"  # a member now: refused by phase, not group
+
+
+def test_the_facilitators_pause_and_extra_minute_reach_every_groups_clock(troika):
+    f = troika.facilitator
+    groups = troika.go("next")["breakouts"]["groups"]
+    assert groups[0]["timer"]["state"] == "running"
+
+    # The step timer is not running (the facilitator times by hand here): pausing still holds the groups.
+    state = f.ok("timer:control", action="pause")["state"]
+    assert [g["timer"]["state"] for g in state["breakouts"]["groups"]] == ["paused", "paused"]
+    left = [g["timer"]["remaining_ms"] for g in state["breakouts"]["groups"]]
+    state = f.ok("timer:control", action="add", seconds=60)["state"]  # the step timer takes it too
+    assert [g["timer"]["remaining_ms"] for g in state["breakouts"]["groups"]] == [x + 60_000 for x in left]
+    assert f.emit("timer:control", action="pause")["error"] == "timer_not_running"  # nothing left to pause
+    state = f.ok("timer:control", action="resume")["state"]
+    assert [g["timer"]["state"] for g in state["breakouts"]["groups"]] == ["running", "running"]
+    assert f.emit("timer:control", action="resume")["error"] == "timer_not_paused"
+
+    # With the step timer running, pause and resume act on it and on every group alike.
+    f.ok("timer:control", action="start")
+    state = f.ok("timer:control", action="pause")["state"]
+    assert state["timer"]["state"] == "paused"
+    assert {g["timer"]["state"] for g in state["breakouts"]["groups"]} == {"paused"}
+    state = f.ok("timer:control", action="resume")["state"]
+    assert {g["timer"]["state"] for g in state["breakouts"]["groups"]} == {"running"}
+    assert f.emit("timer:control", action="add", seconds="60")["error"] == "bad_request"
+
+
+def test_waiting_for_the_facilitator_pauses_every_groups_clock(app, troika):
+    from tests.test_people_in_room import come_back, grace_over, last_state
+
+    f, watcher = troika.facilitator, troika.people[0]
+    troika.go("next")
+    f.ok("timer:control", action="start")
+    f.io.disconnect()
+    grace_over(app, troika)
+    state = last_state(watcher)
+    assert state["timer"]["state"] == "paused" and state["waiting"]["paused"]
+    assert {g["timer"]["state"] for g in state["breakouts"]["groups"]} == {"paused"}
+    back = come_back(f)
+    assert {g["timer"]["state"] for g in back["breakouts"]["groups"]} == {"running"}
+
+
+def test_the_troika_record_has_no_empty_case_nor_case_bringers_takeaways(app, client, troika):
+    from tests.test_export import VALIDATOR, download, pdf_text
+
+    f = troika.facilitator
+    troika.go("next")  # the groups write nothing
+    f.ok("session:end")
+    record = download(client, troika.code, "json", f.token).get_json()
+    VALIDATOR.validate(record)
+    assert record["steps"][1]["groups"] == [] and "groups" not in record["steps"][0]
+    for lang in ("nl", "en"):
+        markdown = download(client, troika.code, "md", f.token, lang=lang).data.decode()
+        printed = pdf_text(download(client, troika.code, "pdf", f.token, lang=lang).data)
+        for text in (markdown, printed):
+            assert translate(lang, "record.learned") in text
+            for left_out in ("record.case", "record.empty", "record.takeaways"):
+                assert translate(lang, left_out) not in text
+
+
+def test_the_troika_step_says_a_group_of_four_takes_a_round_more():
+    step = parse_method(TROIKA, "troika.yaml").steps[1]
+    round_minutes = sum(p.minutes for p in RULE.phases)
+    assert round_minutes * RULE.size <= step.minutes < round_minutes * (RULE.size + 1)
+    assert "groepje van vier heeft een ronde meer" in step.instructions["nl"]
+    assert "group of four has one round more" in step.instructions["en"]
+
+
+def test_breakouts_wording_promises_only_what_a_group_and_the_screen_show():
+    for lang, group, facilitator in (("nl", "groepje", "begeleider"), ("en", "group", "facilitator")):
+        assert group in translate(lang, "ui.breakouts.feed_empty")
+        assert facilitator in translate(lang, "ui.breakouts.feed_empty")
+        assert translate(lang, "ui.breakouts.screen_empty") != translate(lang, "ui.screen.empty")
+    assert "was jij" not in translate("nl", "ui.consent.round_hint")
+    assert "were the client" not in translate("en", "ui.consent.round_hint")

@@ -16,7 +16,7 @@ from ..db import db
 from ..models import BreakoutGroup, Participant, Session
 from ..session import Contributor, RuleViolation, Timer
 from .base import Emit, Member, Outcome, Seat, bound, lock, new_id, room_all, touch
-from .groups import breakouts_rule, group_of, group_timer, groups_of, store_group_timer
+from .groups import breakouts_rule, gone_of, group_of, group_timer, groups_of, store_group_timer
 from .views import state_emit
 
 
@@ -30,6 +30,7 @@ def open_groups(orm, session: Session, index: int, now: float) -> None:
 
     The people who take part (everyone but the facilitator) are split in joining
     order (``breakouts.split``); each group starts its first round's first phase.
+    Groups that run on take in whoever joined meanwhile (see ``seat``).
     """
     rule = breakouts_rule(session, index)
     if rule is None:
@@ -39,6 +40,10 @@ def open_groups(orm, session: Session, index: int, now: float) -> None:
         for group in existing:
             if group.timer_state == "paused":
                 store_group_timer(group, group_timer(group).resume(now))
+        seated = {m for g in existing for m in g.members}
+        for person in session.participants:
+            if not person.removed and person.role != "facilitator" and person.id not in seated:
+                seat(session, existing, person.id)
         return
     people = [p.id for p in session.participants if not p.removed and p.role != "facilitator"]
     for number, members in enumerate(breakouts.split(people, rule.size), start=1):
@@ -68,16 +73,76 @@ def busy_groups(orm, session: Session) -> int:
     return sum(1 for g in groups_of(orm, session.id, session.step_index) if not g.done)
 
 
-def seat_newcomer(orm, session: Session, person: Participant) -> None:
-    """Someone joins while the groups meet: they join the smallest group not done yet, and get a round
-    of their own as its last client. Nothing happens outside breakouts or when every group is done."""
-    if session.status != "running" or breakouts_rule(session, session.step_index) is None:
-        return
-    open_ones = [g for g in groups_of(orm, session.id, session.step_index) if not g.done]
+def seat(session: Session, groups: list[BreakoutGroup], person_id: str) -> None:
+    """``person_id`` joins the group not done yet with the fewest members still there, and gets a round
+    of their own as its last client. Nothing happens when every group is done."""
+    open_ones = [g for g in groups if not g.done]
     if not open_ones:
         return
-    chosen = open_ones[breakouts.smallest([g.members for g in open_ones])]
-    chosen.members = [*chosen.members, person.id]
+    gone = gone_of(session)
+    chosen = open_ones[breakouts.smallest([breakouts.still_there(g.members, gone) for g in open_ones])]
+    chosen.members = [*chosen.members, person_id]
+
+
+def seat_newcomer(orm, session: Session, person: Participant) -> None:
+    """Someone joins while the groups meet: they take a seat (see ``seat``). Nothing happens outside
+    breakouts; a step with groups that opens again later seats whoever joined meanwhile."""
+    if session.status != "running" or breakouts_rule(session, session.step_index) is None:
+        return
+    seat(session, groups_of(orm, session.id, session.step_index), person.id)
+
+
+def drop_member(orm, session: Session, person_id: str, now: float) -> None:
+    """``person_id`` was removed: their round is skipped in every group they were in.
+
+    A group whose current round was theirs goes on to the next round whose
+    client is still there, at its first phase with a fresh clock (paused if
+    the group's clock was not running), or is done. ``members`` keeps them, so
+    the record still names each round's client.
+    """
+    gone = gone_of(session) | {person_id}
+    for group in orm.scalars(select(BreakoutGroup).where(BreakoutGroup.session_id == session.id)):
+        if group.done or breakouts.client_of(group.members, group.round) != person_id:
+            continue
+        rule = breakouts_rule(session, group.step_index)
+        following = breakouts.next_round(
+            group.round + 1, len(group.members), breakouts.skipped_rounds(group.members, gone)
+        )
+        if following is None:
+            finish(group)
+            continue
+        timer = phase_timer(rule, 0, now)
+        group.round, group.phase = following, 0
+        store_group_timer(group, timer if group.timer_state == "running" else timer.pause(now))
+
+
+def control_groups(orm, session: Session, action, now: float, seconds=None) -> int:
+    """The facilitator's timer ``action`` in a breakouts step reaches every group's own clock too.
+
+    "pause" pauses each running clock (one already due is left to move its
+    group on), "resume" runs each paused one on, "add" gives each running or
+    paused clock ``seconds`` (60 when None) more; other actions leave them.
+    Groups that are done are left. The number of clocks changed (0 outside
+    breakouts).
+    """
+    if breakouts_rule(session, session.step_index) is None:
+        return 0
+    changed = 0
+    for group in groups_of(orm, session.id, session.step_index):
+        timer = group_timer(group)
+        if group.done:
+            continue
+        if action == "pause" and timer.state == "running" and not timer.is_due(now):
+            timer = timer.pause(now)
+        elif action == "resume" and timer.state == "paused":
+            timer = timer.resume(now)
+        elif action == "add" and timer.state in ("running", "paused") and not timer.is_due(now):
+            timer = timer.add(60 if seconds is None else seconds, now)
+        else:
+            continue
+        store_group_timer(group, timer)
+        changed += 1
+    return changed
 
 
 def writing_in_group(
@@ -99,12 +164,21 @@ def writing_in_group(
     return group.id, group.round
 
 
-def advance(group: BreakoutGroup, rule, now: float) -> None:
-    """Move ``group`` to its next phase (its own timer running), its next round, or done."""
-    position = breakouts.next_position(group.round, group.phase, len(group.members), len(rule.phases))
+def finish(group: BreakoutGroup) -> None:
+    """``group`` has held its last round."""
+    group.done = True
+    store_group_timer(group, Timer.fresh(0))
+
+
+def advance(group: BreakoutGroup, rule, gone: set[str], now: float) -> None:
+    """Move ``group`` to its next phase (its own timer running), its next round whose client is not
+    ``gone``, or done."""
+    skipped = breakouts.skipped_rounds(group.members, gone)
+    position = breakouts.next_position(
+        group.round, group.phase, len(group.members), len(rule.phases), skipped
+    )
     if position is None:
-        group.done = True
-        store_group_timer(group, Timer.fresh(0))
+        finish(group)
         return
     group.round, group.phase = position
     store_group_timer(group, phase_timer(rule, group.phase, now))
@@ -132,7 +206,7 @@ def move_on(sid: str, payload: dict, now: float) -> Outcome:
         breakouts.check_move_on(Contributor(person.id, person.role), group.members, group.round, group.done)
         if (round_, phase) != (group.round, group.phase):
             raise RuleViolation("stale")
-        advance(group, rule, now)
+        advance(group, rule, gone_of(session), now)
         touch(session, now)
         orm.commit()
         state = state_emit(orm, session, now)
@@ -164,7 +238,7 @@ def _expire_group(group_id: str, session_id: str, deadline: float, now: float) -
             return []  # another process (or a move on) was first
         rule = breakouts_rule(session, group.step_index)
         if session.status == "running" and session.step_index == group.step_index and rule is not None:
-            advance(group, rule, now)
+            advance(group, rule, gone_of(session), now)
         else:
             store_group_timer(group, group_timer(group).expire())  # the session left the step or ended
         emits = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from .. import breakouts
 from ..methods import Rule
 from ..models import BreakoutGroup, Session
 from ..session import Timer
@@ -42,6 +43,11 @@ def store_group_timer(group: BreakoutGroup, timer: Timer) -> None:
     group.timer_remaining = timer.remaining
 
 
+def gone_of(session: Session) -> set[str]:
+    """The ids of the people removed from the session: out of their groups, their rounds skipped."""
+    return {p.id for p in session.participants if p.removed}
+
+
 def group_of(groups: list[BreakoutGroup], person_id: str | None) -> BreakoutGroup | None:
     """The group ``person_id`` is a member of, if any."""
     return next((g for g in groups if person_id in g.members), None)
@@ -50,20 +56,25 @@ def group_of(groups: list[BreakoutGroup], person_id: str | None) -> BreakoutGrou
 def breakouts_view(orm, session: Session, now: float) -> dict | None:
     """The current step's groups as everyone may see them (None: not a breakouts step).
 
-    Who is in which group, whose round it is, the phase and its own countdown,
-    and whether the group is done: progress, never what a group wrote.
+    Who is in which group (``members``: those still there), whose round it
+    is (``round``: its index among all who were ever members, as
+    ``breakout:next`` names it; ``rounds``: how many it holds in all), the
+    phase and its own countdown, and whether the group is done: progress,
+    never what a group wrote.
     """
     rule = breakouts_rule(session, session.step_index)
     if rule is None or session.status == "lobby":
         return None
+    gone = gone_of(session)
     return {
         "size": rule.size,
         "groups": [
             {
                 "id": g.id,
                 "number": g.number,
-                "members": list(g.members),
+                "members": breakouts.still_there(g.members, gone),
                 "round": g.round,
+                "rounds": breakouts.rounds_held(g.members, g.round, gone),
                 "phase": g.phase,
                 "client_id": None if g.done else g.members[g.round],
                 "done": g.done,

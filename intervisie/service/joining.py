@@ -449,6 +449,7 @@ def remove_participant(sid: str, payload: dict, now: float) -> Outcome:
         target.removed = True
         target.role = "participant"
         target.left_at = now
+        breakouts.drop_member(orm, session, target.id, now)  # out of their group, their round skipped
         hands = cards.drop_hand(session, target.id)
         sids = list(orm.scalars(select(Connection.sid).where(Connection.participant_id == target.id)))
         orm.execute(delete(Connection).where(Connection.participant_id == target.id))
@@ -465,15 +466,17 @@ def record_consent(sid: str, payload: dict, now: float) -> Outcome:
     with breakout groups, each member does so for the round in which they were the client.
 
     Acknowledged with ``{"given": bool}``; everyone hears the new state (the
-    facilitator sees it). Refused ``case_bringer_only`` for anyone else (in a
-    breakouts method: for the facilitator).
+    facilitator sees it). Refused ``case_bringer_only`` for anyone else; in a
+    breakouts method ``consent_per_round`` for the facilitator, who is no round's client.
     """
     given = payload.get("given")
     if not isinstance(given, bool):
         raise RuleViolation("bad_request")
     with db.session(write=True) as orm:
         person, session = bound(orm, sid)
-        if method_of(session).has_breakouts and person.role != "facilitator":
+        if method_of(session).has_breakouts:
+            if person.role == "facilitator":
+                raise RuleViolation("consent_per_round")
             person.consent_at = now if given else None
         elif person.role != "case_bringer":
             raise RuleViolation("case_bringer_only")

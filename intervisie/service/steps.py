@@ -235,12 +235,25 @@ def end(sid: str, payload: dict, now: float) -> Outcome:
 
 
 def control_timer(sid: str, payload: dict, now: float) -> Outcome:
-    """The facilitator starts, pauses, resumes, extends or resets the step's timer."""
+    """The facilitator starts, pauses, resumes, extends or resets the step's timer.
+
+    In a breakouts step, pause, resume and add reach every group's own clock
+    too (``breakouts.control_groups``); pausing or resuming the groups works
+    even when the step's timer itself is not running or not paused.
+    """
 
     def change(orm, session, _person):
         rules.require_status(session.status, "running")
-        timer = timer_of(session).control(payload.get("action"), now, payload.get("seconds"))
+        action, seconds = payload.get("action"), payload.get("seconds")
+        try:
+            timer = timer_of(session).control(action, now, seconds)
+        except RuleViolation as refused:
+            held = refused.code in ("timer_not_running", "timer_not_paused")
+            if not held or not breakouts.control_groups(orm, session, action, now):
+                raise
+            return
         store_timer(session, timer)
+        breakouts.control_groups(orm, session, action, now, seconds)
         if timer.state == "running":  # running the time again while someone is away goes on without them
             go_on_without(orm, session, now)
 
@@ -308,6 +321,7 @@ def pause_for_absence(orm, session: Session, now: float) -> bool:
     if not waited_for(session, connected_ids(orm, session.id, now), now):
         return False
     store_timer(session, timer.pause(now))
+    breakouts.control_groups(orm, session, "pause", now)
     session.absence_paused = True
     session.control += 1  # the timer changed under the controls
     touch(session, now)
@@ -319,13 +333,15 @@ def back_again(orm, session: Session, person_id: str, now: float) -> None:
     if person_id in (session.gone_on or []):
         session.gone_on = [i for i in session.gone_on if i != person_id] or None
     if session.absence_paused and not waited_for(session, connected_ids(orm, session.id, now), now):
-        resume_after_absence(session, now)
+        resume_after_absence(orm, session, now)
 
 
-def resume_after_absence(session: Session, now: float) -> None:
-    """End a pause for absence: a timer still paused runs on (one resumed or reset by hand is left)."""
+def resume_after_absence(orm, session: Session, now: float) -> None:
+    """End a pause for absence: a timer still paused runs on (one resumed or reset by hand is left),
+    and so do the breakout groups' clocks it paused."""
     if session.timer_state == "paused":
         store_timer(session, timer_of(session).resume(now))
+        breakouts.control_groups(orm, session, "resume", now)
         session.control += 1
     session.absence_paused = False
 
@@ -336,7 +352,7 @@ def go_on_without(orm, session: Session, now: float) -> list[str]:
     if away:
         session.gone_on = [*(session.gone_on or []), *away]
     if session.absence_paused:
-        resume_after_absence(session, now)
+        resume_after_absence(orm, session, now)
     return away
 
 

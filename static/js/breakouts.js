@@ -46,7 +46,7 @@ function position(state, rule, group) {
   if (group.done) return [h("p", { class: "group-phase", text: t("ui.breakouts.done") })];
   const phase = rule.phases[group.phase];
   return [
-    h("p", { class: "group-round", text: t("ui.breakouts.round", { round: group.round + 1, rounds: group.members.length }) }),
+    h("p", { class: "group-round", text: t("ui.breakouts.round", { round: group.round + 1, rounds: group.rounds }) }),
     h("p", { class: "group-phase" }, h("b", { text: pick(phase.names) }), " ", countdown(group)),
     h("p", { class: "group-client", text: t("ui.breakouts.client", { name: personName(state, group.client_id) }) }),
   ];
@@ -108,7 +108,7 @@ function facilitatorPanel(ctx, rule) {
         position(state, rule, group),
         moveOnButton(group, t("ui.breakouts.next_group", { number: group.number }), ctx.onMoveOn),
         h("h4", { class: "group-feed-title", text: t("ui.breakouts.feed", { number: group.number }) }),
-        feed(items, { ...ctx.feedCtx, onSpotlight: null }), // a group's writing never goes on the screen
+        feed(items, { ...ctx.feedCtx, onSpotlight: null }, "ui.breakouts.feed_empty"), // a group's writing never goes on the screen
       );
     }),
   );

@@ -113,6 +113,14 @@ function lobbyStart(ctx) {
   );
 }
 
+// In a breakouts step the groups' own clocks may run on after the step's time is up: pause or resume them.
+function groupsClock(state) {
+  const open = (state.breakouts?.groups || []).filter((g) => !g.done);
+  if (open.some((g) => g.timer.state === "running")) return ["pause", "ui.fac.timer_pause"];
+  if (open.some((g) => g.timer.state === "paused")) return ["resume", "ui.fac.timer_resume"];
+  return null;
+}
+
 // Always-visible buttons in the step card: previous / next step and the timer.
 export function quickBar(ctx) {
   const { state, control } = ctx;
@@ -124,7 +132,7 @@ export function quickBar(ctx) {
     idle: ["start", "ui.fac.timer_start"],
     running: ["pause", "ui.fac.timer_pause"],
     paused: ["resume", "ui.fac.timer_resume"],
-    expired: null,
+    expired: groupsClock(state),
   }[timer.state];
   const btn = (key, label, onClick, cls = "button") =>
     h("button", { type: "button", class: cls, "aria-disabled": waiting(ctx), "data-key": key, text: t(label), on: { click: onClick } });

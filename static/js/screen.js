@@ -1,5 +1,5 @@
 // The shared screen (projector): read-only, big and calm; it follows the facilitator.
-import { screenPanel as breakoutsProgress } from "./breakouts.js";
+import { breakoutsRule, screenPanel as breakoutsProgress } from "./breakouts.js";
 import { h, swap } from "./dom.js";
 import { pick, t } from "./i18n.js";
 import { byTime, caseRoundStatus, contributionItem, currentStep, feed, waitingNote } from "./render.js";
@@ -89,7 +89,8 @@ export function renderScreen(regions, state, contributions) {
     spot
       ? h("section", { class: "spotlight", "aria-label": t("ui.screen.spotlight") }, h("ol", { class: "feed" }, contributionItem(spot, { ...ctx, showKind: true })))
       : null,
-    shown.length || !spot ? feed(shown, ctx, "ui.screen.empty") : null,
+    // In a breakouts step the screen shows progress only: it promises no texts.
+    shown.length || !spot ? feed(shown, ctx, breakoutsRule(state) ? "ui.breakouts.screen_empty" : "ui.screen.empty") : null,
     items.length > shown.length + (spot ? 1 : 0) ? h("p", { class: "more", text: t("ui.screen.more", { n: items.length - shown.length - (spot ? 1 : 0) }) }) : null,
   );
   // Only redraw the join panel when it changes: no QR flicker on every update.

@@ -547,7 +547,8 @@ async function render() {
   regions.feedWrap.hidden = !running || (isFacilitator && B.breakoutsRule(state) !== null); // per group above
   if (running) {
     const items = [...all.filter((c) => c.step_index === index).sort(R.byTime), ...pendingItems(index)];
-    keyed(regions.feed, R.feed(items, ctx, state.sealed != null ? "ui.feed.empty_sealed" : "ui.feed.empty"));
+    const empty = B.breakoutsRule(state) ? "ui.breakouts.feed_empty" : state.sealed != null ? "ui.feed.empty_sealed" : "ui.feed.empty";
+    keyed(regions.feed, R.feed(items, ctx, empty));
   }
   casePin(running ? all.filter((c) => c.kind === "case" && c.step_index < index).sort(R.byTime) : [], ctx);
   R.renderHistory(regions.history, state, all, ctx, { all: status === "ended" });
