@@ -616,3 +616,39 @@ def test_breakouts_wording_promises_only_what_a_group_and_the_screen_show():
         assert translate(lang, "ui.breakouts.screen_empty") != translate(lang, "ui.screen.empty")
     assert "was jij" not in translate("nl", "ui.consent.round_hint")
     assert "were the client" not in translate("en", "ui.consent.round_hint")
+
+
+def test_handing_the_lead_to_a_member_takes_them_out_of_their_group_and_seats_the_former(troika):
+    f, people = troika.facilitator, troika.people
+    troika.go("next")
+    a = people[0]  # the first group's client
+    f.ok("role:assign", participant_id=a.id, role="facilitator")
+    one, two = groups_now(troika)
+    assert a.id not in one["members"] and (one["round"], one["client_id"]) == (1, people[1].id)
+    # The former facilitator joins the group with the fewest members still there, as its last client.
+    assert one["members"] == [people[1].id, people[2].id, f.id] and f.id not in two["members"]
+    assert f.add("note", "nu deelnemer")["error"] == "wrong_phase"  # a member now, not not_in_group
+    assert a.add("case", "als begeleider")["error"] == "not_in_group"
+
+    # Handed back: each is where they were before; the round already passed stays passed.
+    a.ok("role:assign", participant_id=f.id, role="facilitator")
+    one = groups_now(troika)[0]
+    assert a.id in one["members"] and f.id not in one["members"] and one["round"] == 1
+
+
+def test_a_member_who_stands_in_for_the_facilitator_leaves_their_group_meanwhile(app, troika):
+    from tests.test_people_in_room import grace_over
+
+    f, co = troika.facilitator, troika.people[3]  # the second group's client
+    troika.go("next")
+    f.ok("timer:control", action="start")
+    f.ok("session:settings", co_facilitator_id=co.id)
+    f.io.disconnect()
+    grace_over(app, troika)  # the facilitator is away: the step timer and every group's clock pause
+    state = co.ok("lead:take", control=co.current_control())["state"]
+    two = state["breakouts"]["groups"][1]
+    eva, femke = troika.people[4:]
+    assert (two["client_id"], two["members"]) == (eva.id, [eva.id, femke.id, f.id])  # the former lead joins
+    assert two["timer"]["state"] == "paused"  # the next round's fresh clock waits with the others
+    state = co.ok("timer:control", action="resume")["state"]
+    assert {g["timer"]["state"] for g in state["breakouts"]["groups"]} == {"running"}

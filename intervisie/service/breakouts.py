@@ -85,15 +85,25 @@ def seat(session: Session, groups: list[BreakoutGroup], person_id: str) -> None:
 
 
 def seat_newcomer(orm, session: Session, person: Participant) -> None:
-    """Someone joins while the groups meet: they take a seat (see ``seat``). Nothing happens outside
-    breakouts; a step with groups that opens again later seats whoever joined meanwhile."""
+    """Someone joins (or hands the lead over) while the groups meet: they take a seat (see ``seat``),
+    unless they have one. Nothing happens outside breakouts; a step with groups that opens again later
+    seats whoever joined meanwhile."""
     if session.status != "running" or breakouts_rule(session, session.step_index) is None:
         return
-    seat(session, groups_of(orm, session.id, session.step_index), person.id)
+    groups = groups_of(orm, session.id, session.step_index)
+    if group_of(groups, person.id) is None:
+        seat(session, groups, person.id)
+
+
+def hand_over(orm, session: Session, lead: Participant, former: Participant, now: float) -> None:
+    """The lead passed from ``former`` to ``lead``: the new facilitator is out of their group (as in
+    ``drop_member``), the former one joins a group meeting now (as in ``seat_newcomer``)."""
+    drop_member(orm, session, lead.id, now)
+    seat_newcomer(orm, session, former)
 
 
 def drop_member(orm, session: Session, person_id: str, now: float) -> None:
-    """``person_id`` was removed: their round is skipped in every group they were in.
+    """``person_id`` was removed or now facilitates: their round is skipped in every group they were in.
 
     A group whose current round was theirs goes on to the next round whose
     client is still there, at its first phase with a fresh clock (paused if

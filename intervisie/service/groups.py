@@ -44,8 +44,9 @@ def store_group_timer(group: BreakoutGroup, timer: Timer) -> None:
 
 
 def gone_of(session: Session) -> set[str]:
-    """The ids of the people removed from the session: out of their groups, their rounds skipped."""
-    return {p.id for p in session.participants if p.removed}
+    """The ids of the people out of their groups, their rounds skipped: those removed from the session
+    and the facilitator (a member who took over the lead facilitates instead)."""
+    return {p.id for p in session.participants if p.removed or p.role == "facilitator"}
 
 
 def group_of(groups: list[BreakoutGroup], person_id: str | None) -> BreakoutGroup | None:

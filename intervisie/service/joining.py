@@ -402,6 +402,8 @@ def assign_role(sid: str, payload: dict, now: float) -> Outcome:
         if role != "facilitator":
             return None
         person.role = "participant"
+        # The new lead leaves their breakout group; the former one joins a group meeting now.
+        breakouts.hand_over(orm, session, target, person, now)
         session.stood_in_for = None  # a hand-over (or handing back) ends a stand-in
         # Both now see a different set of contributions: they fetch a new snapshot.
         return Outcome(emits=[Emit("session:resync", {}, room_person(p.id)) for p in (person, target)])
@@ -427,6 +429,7 @@ def take_over(sid: str, payload: dict, now: float) -> Outcome:
         if rules.presence(lead.id in connected, lead.left_at, now, cfg("PRESENCE_GRACE_SECONDS")) != "away":
             raise RuleViolation("facilitator_present")
         lead.role, person.role = "participant", "facilitator"
+        breakouts.hand_over(orm, session, person, lead, now)
         session.stood_in_for = lead.id
         # The new lead holds the timer now: nobody waits any more for the one they took over from.
         if session.absence_paused and not waited_for(session, connected, now):

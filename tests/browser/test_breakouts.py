@@ -65,6 +65,12 @@ def test_a_troika_runs_its_round_on_its_own_clock(server, pages, axe_script):
         expect(page.get_by_role("heading", name="Groepje 1")).to_be_visible()
         expect(page.get_by_text("Ronde 1 van 3")).to_be_visible()
         expect(page.locator(".group-timer")).to_have_text(re.compile(r"^[12]:\d\d$"))
+    # Nothing written yet: only the group and the facilitator will see it; the projector promises no texts.
+    only_they = "zien alleen dat groepje en de begeleider"
+    for page in (fien, *phones):
+        expect(page.locator(".empty:visible", has_text=only_they)).to_have_count(1)
+    expect(screen.get_by_text("Hier zie je alleen hoe ver elk groepje is.", exact=False)).to_be_visible()
+    expect(screen.get_by_text("Wat de groep schrijft, verschijnt hier.")).to_have_count(0)
 
     # The challenge: Ayla, the first to join, is the client; the consultants listen.
     expect(ayla.get_by_text("Jij bent nu de cliënt.")).to_be_visible()
