@@ -420,19 +420,20 @@ def needs_case_bringer(method: Method, index: int) -> bool:
     return not any(s.rule("case_round") for s in method.steps[index:])
 
 
-def filing_step(method: Method, status: str, step_index: int, kind) -> tuple[int, str]:
+def filing_step(method: Method, status: str, step_index: int, kind, written_in=None) -> tuple[int, str]:
     """The step a new contribution of ``kind`` is filed in, and the status its rules are checked for.
 
     Normally the current step. A method with a case round takes pitches
-    before its pitching step opens (the first step that takes
-    ``case_proposal``): each may prepare theirs via the join link (issue 10),
-    also when the session starts while it is on its way. Such a pitch is filed
-    in the pitching step and held to that step's rules as if it were open
-    (its cap, its roles).
+    before its pitching step (the first step that takes ``case_proposal``)
+    opens: each may prepare theirs via the join link before the start (issue
+    10); after the start, one written for that step (``written_in``, sent
+    from an offline outbox) still goes there. Such a pitch is filed in the
+    pitching step and held to that step's rules as if it were open (its cap,
+    its roles).
     """
     if kind == "case_proposal" and status in ("lobby", "running"):
         at = next((i for i, s in enumerate(method.steps) if "case_proposal" in s.contribute), None)
-        early = at is not None and (status == "lobby" or step_index < at)
+        early = at is not None and (status == "lobby" or (step_index < at and written_in == at))
         if early and any(s.rule("case_round") for s in method.steps):
             return at, "running"
     return step_index, status

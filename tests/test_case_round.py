@@ -82,8 +82,9 @@ def test_a_pitch_may_be_prepared_before_the_start_and_counts_in_the_pitch_step(a
     assert bram.add("question", "Wat wil je?")["error"] == "not_started"  # only pitches, only now
     assert bram.add("question", "Wat wil je?", step_index=1)["error"] == "not_started"  # nothing moved yet
     group.facilitator.ok("session:start")
-    # Started, not yet at the pitching step: a pitch sent on its way (offline) is still filed there.
-    assert ayla.add("case_proposal", "Toch een andere.")["error"] == "limit_reached"
+    # Started, not yet at the pitching step: a pitch written for it (offline, on its way) is filed there.
+    assert ayla.add("case_proposal", "Toch een andere.", step_index=1)["error"] == "limit_reached"
+    assert bram.add("case_proposal", PITCHES["Bram"])["error"] == "wrong_step"  # not written for it
     late = bram.add("case_proposal", PITCHES["Bram"], step_index=1)["contribution"]
     assert late["step_index"] == 1
     assert bram.add("review", "Mijn actie is gelukt.")["ok"]  # the current step goes on as usual

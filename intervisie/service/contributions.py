@@ -52,6 +52,7 @@ def check_new(
     kind,
     text: str,
     named: str | None = None,
+    written_in: int | None = None,
 ) -> tuple[Step, str | None, int]:
     """Ask the rules whether this person may add ``kind`` now; the step it is filed in, the author's
     flag, and that step's index (``session.filing_step``: the current one, or a pitch's before the start).
@@ -59,7 +60,7 @@ def check_new(
     ``person`` None: the author is ``named``, someone without a device, held to a participant's rules.
     """
     method = method_of(session)
-    index, status = rules.filing_step(method, session.status, session.step_index, kind)
+    index, status = rules.filing_step(method, session.status, session.step_index, kind, written_in)
     step = method.steps[index]
     who = Contributor(person.id, person.role) if person else Contributor("", "participant")
     speaker = None
@@ -193,12 +194,16 @@ def add_contribution(sid: str, payload: dict, now: float) -> Outcome:
     with db.session(write=True) as orm:
         person, session = seat(orm, sid)
         try:
-            filed_in = rules.filing_step(method_of(session), session.status, session.step_index, kind)[0]
+            filed_in = rules.filing_step(
+                method_of(session), session.status, session.step_index, kind, written_in
+            )[0]
             if written_in is not None and written_in != filed_in and session.status == "running":
                 # Written offline in a step that has closed since: the author gets the text back, unfiled.
                 raise RuleViolation("step_moved")
             author, behalf = on_behalf(session, person, payload.get("on_behalf_of"))
-            step, flag, index = check_new(orm, session, author, kind, text, behalf.get("author_name"))
+            step, flag, index = check_new(
+                orm, session, author, kind, text, behalf.get("author_name"), written_in
+            )
             # Written in a breakout group: the group's phase says who writes what, and it stays there.
             grouped = writing_in_group(orm, session, author, kind) if step.rule("breakouts") else (None, None)
             reply_to = payload.get("reply_to")
