@@ -215,3 +215,14 @@ def dead_sockets_collected():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+
+
+@pytest.fixture
+def unlimited(app, monkeypatch):
+    """Hundreds of events in a second: lift the per-connection, per-address and per-session rate limits."""
+    from intervisie import events, limits
+
+    monkeypatch.setattr(events, "limiter", events.RateLimiter(rate=1e9, burst=1e9))
+    buckets = limits.of(app)
+    buckets.addresses = buckets.sessions = limits.TokenBuckets(1e9, 1e9)
+    return app

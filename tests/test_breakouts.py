@@ -174,16 +174,6 @@ def troika(app, client, unlimited):
     return group
 
 
-@pytest.fixture
-def unlimited(app, monkeypatch):
-    from intervisie import events, limits
-
-    monkeypatch.setattr(events, "limiter", events.RateLimiter(rate=1e9, burst=1e9))
-    buckets = limits.of(app)
-    buckets.addresses = buckets.sessions = limits.TokenBuckets(1e9, 1e9)
-    return app
-
-
 def move_on(person: Person, group: dict) -> dict:
     return person.emit("breakout:next", group=group["id"], round=group["round"], phase=group["phase"])
 

@@ -155,12 +155,9 @@ def test_plain_ascii_is_cleaned_as_character_by_character(text, single_line):
     )
 
 
-def test_an_event_leaves_little_cyclic_garbage(group, monkeypatch):
+def test_an_event_leaves_little_cyclic_garbage(group, unlimited):
     """Full collections stop the event loop for every room; each event once left ~60 objects for them,
     most from the Socket.IO path's failed URL match in Flask-SocketIO's request context (its traceback)."""
-    from intervisie import events
-
-    monkeypatch.setattr(events, "limiter", events.RateLimiter(rate=1e9, burst=1e9))
     group.start()
     group.go(2)
     asker = group.participants[0]

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from intervisie import events, limits, service
+from intervisie import service
 from intervisie.cli import main as cli
 from intervisie.db import db
 from intervisie.i18n import translate
@@ -92,15 +92,6 @@ def test_the_library_ships_every_method_with_its_origin_in_both_languages():
         assert "Naar " in descriptions["nl"] and "After " in descriptions["en"], method_id
         if method_id in origins:
             assert origins[method_id] in descriptions["nl"] and origins[method_id] in descriptions["en"]
-
-
-@pytest.fixture
-def unlimited(app, monkeypatch):
-    """Hundreds of tries in a second: lift the per-connection, per-address and per-session rate limits."""
-    monkeypatch.setattr(events, "limiter", events.RateLimiter(rate=1e9, burst=1e9))
-    buckets = limits.of(app)
-    buckets.addresses = buckets.sessions = limits.TokenBuckets(1e9, 1e9)
-    return app
 
 
 @pytest.mark.parametrize("method_id", [*LIBRARY, "vijf-fasen"])

@@ -269,15 +269,17 @@ def require_current(session: Session, payload: dict) -> None:
         raise RuleViolation("stale")
 
 
-def timer_of(session: Session) -> Timer:
-    return Timer(session.timer_state, session.timer_duration, session.timer_deadline, session.timer_remaining)
+def timer_of(row) -> Timer:
+    """The timer kept in ``row``'s ``timer_*`` columns: a session's step timer, or a breakout group's."""
+    return Timer(row.timer_state, row.timer_duration, row.timer_deadline, row.timer_remaining)
 
 
-def store_timer(session: Session, timer: Timer) -> None:
-    session.timer_state = timer.state
-    session.timer_duration = timer.duration
-    session.timer_deadline = timer.deadline
-    session.timer_remaining = timer.remaining
+def store_timer(row, timer: Timer) -> None:
+    """Keep ``timer`` in ``row``'s ``timer_*`` columns (a session or a breakout group)."""
+    row.timer_state = timer.state
+    row.timer_duration = timer.duration
+    row.timer_deadline = timer.deadline
+    row.timer_remaining = timer.remaining
 
 
 def touch(session: Session, now: float) -> None:

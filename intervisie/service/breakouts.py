@@ -15,8 +15,8 @@ from .. import session as rules
 from ..db import db
 from ..models import BreakoutGroup, Participant, Session
 from ..session import Contributor, RuleViolation, Timer
-from .base import Emit, Member, Outcome, Seat, bound, lock, new_id, room_all, touch
-from .groups import breakouts_rule, gone_of, group_of, group_timer, groups_of, store_group_timer
+from .base import Emit, Member, Outcome, Seat, bound, lock, new_id, room_all, store_timer, timer_of, touch
+from .groups import breakouts_rule, gone_of, group_of, groups_of
 from .views import state_emit
 
 
@@ -39,7 +39,7 @@ def open_groups(orm, session: Session, index: int, now: float) -> None:
     if existing:
         for group in existing:
             if group.timer_state == "paused":
-                store_group_timer(group, group_timer(group).resume(now))
+                store_timer(group, timer_of(group).resume(now))
         seated = {m for g in existing for m in g.members}
         for person in session.participants:
             if not person.removed and person.role != "facilitator" and person.id not in seated:
@@ -51,7 +51,7 @@ def open_groups(orm, session: Session, index: int, now: float) -> None:
             id=new_id(), session_id=session.id, step_index=index, number=number, members=members
         )
         group.round, group.phase, group.done = 0, 0, False
-        store_group_timer(group, phase_timer(rule, 0, now))
+        store_timer(group, phase_timer(rule, 0, now))
         orm.add(group)
     orm.flush()
 
@@ -62,8 +62,8 @@ def leave_groups(orm, session: Session, index: int, now: float) -> None:
         return
     for group in groups_of(orm, session.id, index):
         if group.timer_state == "running":
-            timer = group_timer(group)
-            store_group_timer(group, timer.expire() if timer.is_due(now) else timer.pause(now))
+            timer = timer_of(group)
+            store_timer(group, timer.expire() if timer.is_due(now) else timer.pause(now))
 
 
 def busy_groups(orm, session: Session) -> int:
@@ -123,7 +123,7 @@ def drop_member(orm, session: Session, person_id: str, now: float) -> None:
             continue
         timer = phase_timer(rule, 0, now)
         group.round, group.phase = following, 0
-        store_group_timer(group, timer if group.timer_state == "running" else timer.pause(now))
+        store_timer(group, timer if group.timer_state == "running" else timer.pause(now))
 
 
 def control_groups(orm, session: Session, action, now: float, seconds=None) -> int:
@@ -139,7 +139,7 @@ def control_groups(orm, session: Session, action, now: float, seconds=None) -> i
         return 0
     changed = 0
     for group in groups_of(orm, session.id, session.step_index):
-        timer = group_timer(group)
+        timer = timer_of(group)
         if group.done:
             continue
         if action == "pause" and timer.state == "running" and not timer.is_due(now):
@@ -150,7 +150,7 @@ def control_groups(orm, session: Session, action, now: float, seconds=None) -> i
             timer = timer.add(60 if seconds is None else seconds, now)
         else:
             continue
-        store_group_timer(group, timer)
+        store_timer(group, timer)
         changed += 1
     return changed
 
@@ -177,7 +177,7 @@ def writing_in_group(
 def finish(group: BreakoutGroup) -> None:
     """``group`` has held its last round."""
     group.done = True
-    store_group_timer(group, Timer.fresh(0))
+    store_timer(group, Timer.fresh(0))
 
 
 def advance(group: BreakoutGroup, rule, gone: set[str], now: float) -> None:
@@ -191,7 +191,7 @@ def advance(group: BreakoutGroup, rule, gone: set[str], now: float) -> None:
         finish(group)
         return
     group.round, group.phase = position
-    store_group_timer(group, phase_timer(rule, group.phase, now))
+    store_timer(group, phase_timer(rule, group.phase, now))
 
 
 def move_on(sid: str, payload: dict, now: float) -> Outcome:
@@ -250,7 +250,7 @@ def _expire_group(group_id: str, session_id: str, deadline: float, now: float) -
         if session.status == "running" and session.step_index == group.step_index and rule is not None:
             advance(group, rule, gone_of(session), now)
         else:
-            store_group_timer(group, group_timer(group).expire())  # the session left the step or ended
+            store_timer(group, timer_of(group).expire())  # the session left the step or ended
         emits = [
             Emit(
                 "breakout:expired",

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from .. import breakouts
 from ..methods import Rule
 from ..models import BreakoutGroup, Session
-from ..session import Timer
-from .base import method_of
+from .base import method_of, timer_of
 
 
 def groups_of(orm, session_id: str, step_index: int) -> list[BreakoutGroup]:
@@ -30,17 +29,6 @@ def breakouts_rule(session, step_index: int) -> Rule | None:
     """The ``breakouts`` rule of step ``step_index``, if it has one."""
     steps = method_of(session).steps
     return steps[step_index].rule("breakouts") if 0 <= step_index < len(steps) else None
-
-
-def group_timer(group: BreakoutGroup) -> Timer:
-    return Timer(group.timer_state, group.timer_duration, group.timer_deadline, group.timer_remaining)
-
-
-def store_group_timer(group: BreakoutGroup, timer: Timer) -> None:
-    group.timer_state = timer.state
-    group.timer_duration = timer.duration
-    group.timer_deadline = timer.deadline
-    group.timer_remaining = timer.remaining
 
 
 def gone_of(session: Session) -> set[str]:
@@ -79,7 +67,7 @@ def breakouts_view(orm, session: Session, now: float) -> dict | None:
                 "phase": g.phase,
                 "client_id": None if g.done else g.members[g.round],
                 "done": g.done,
-                "timer": group_timer(g).view(now),
+                "timer": timer_of(g).view(now),
             }
             for g in groups_of(orm, session.id, session.step_index)
         ],
