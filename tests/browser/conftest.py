@@ -152,6 +152,10 @@ def next_step_anyway(page) -> None:
     """The facilitator moves on before half the group is done: 'next step', then yes to the question it asks."""
     from playwright.sync_api import expect
 
+    # A control still on its way (the start, the step before) would change data-control by itself and
+    # pass the wait below while this click's question is still to come: act on the settled state.
+    expect(page.locator("[data-key=step-next]")).not_to_have_attribute("aria-disabled", "true")
+    expect(page.locator("#confirm")).not_to_have_attribute("open", "")
     before = page.locator("#app").get_attribute("data-control")
     page.click("[data-key=step-next]")
     # Either the step moves at once (enough are ready) or the facilitator is asked first.
