@@ -16,7 +16,7 @@ from ..db import db
 from ..models import BreakoutGroup, Participant, Session
 from ..session import Contributor, RuleViolation, Timer
 from .base import Emit, Member, Outcome, Seat, bound, lock, new_id, room_all, store_timer, timer_of, touch
-from .groups import breakouts_rule, gone_of, group_of, groups_of
+from .groups import breakouts_rule, gone_of, group_of, groups_of, taking_part
 from .views import state_emit
 
 
@@ -41,12 +41,11 @@ def open_groups(orm, session: Session, index: int, now: float) -> None:
             if group.timer_state == "paused":
                 store_timer(group, timer_of(group).resume(now))
         seated = {m for g in existing for m in g.members}
-        for person in session.participants:
-            if not person.removed and person.role != "facilitator" and person.id not in seated:
-                seat(session, existing, person.id)
+        for person_id in taking_part(session):
+            if person_id not in seated:
+                seat(session, existing, person_id)
         return
-    people = [p.id for p in session.participants if not p.removed and p.role != "facilitator"]
-    for number, members in enumerate(breakouts.split(people, rule.size), start=1):
+    for number, members in enumerate(breakouts.split(taking_part(session), rule.size), start=1):
         group = BreakoutGroup(
             id=new_id(), session_id=session.id, step_index=index, number=number, members=members
         )

@@ -37,6 +37,12 @@ def gone_of(session: Session) -> set[str]:
     return {p.id for p in session.participants if p.removed or p.role == "facilitator"}
 
 
+def taking_part(session: Session) -> list[str]:
+    """The ids of the people who take part in breakout groups, in joining order: all but those gone."""
+    gone = gone_of(session)
+    return [p.id for p in session.participants if p.id not in gone]
+
+
 def group_of(groups: list[BreakoutGroup], person_id: str | None) -> BreakoutGroup | None:
     """The group ``person_id`` is a member of, if any."""
     return next((g for g in groups if person_id in g.members), None)

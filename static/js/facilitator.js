@@ -2,7 +2,7 @@
 // Loaded only for whoever holds the facilitator role, to keep the participant page light.
 import { h, uuid } from "./dom.js";
 import { getLang, pick, t } from "./i18n.js";
-import { LISTEN_RULES, currentStep, peopleList } from "./render.js";
+import { LISTEN_RULES, currentStep, hasBreakouts, peopleList } from "./render.js";
 
 export function formatCode(code) {
   return code.length === 6 ? `${code.slice(0, 3)} ${code.slice(3)}` : code;
@@ -80,8 +80,7 @@ function lobbyStart(ctx) {
   const { state, me, send } = ctx;
   const others = state.participants.filter((p) => p.id !== me.id);
   const bringer = state.participants.find((p) => p.role === "case_bringer");
-  // In breakout groups each member is a client in turn: the session has no case bringer (docs/methods.md).
-  const groups = state.method.steps.some((s) => s.rules.some((r) => r.type === "breakouts"));
+  const groups = hasBreakouts(state); // no case bringer to pick (docs/methods.md)
   const select = h(
     "select",
     {

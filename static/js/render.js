@@ -10,6 +10,12 @@ export function currentStep(state) {
   return state.method.steps[state.session.step_index];
 }
 
+// Whether the method splits the group into breakout groups: each member is a round's client then,
+// and the session has no case bringer (the server's Method.has_breakouts).
+export function hasBreakouts(state) {
+  return state.method.steps.some((s) => s.rules.some((r) => r.type === "breakouts"));
+}
+
 export function personName(state, id) {
   return state.participants.find((p) => p.id === id)?.name ?? "";
 }

@@ -731,7 +731,7 @@ function stateNotice(state, me) {
 // facilitator how many confirmed the agreement and whether the case bringer consented.
 function agreementState(state, me) {
   // With breakout groups each member was a round's client, and allows their own round into the record.
-  const perRound = state.method.steps.some((s) => s.rules.some((r) => r.type === "breakouts"));
+  const perRound = R.hasBreakouts(state);
   const members = state.participants.filter((p) => p.role !== "facilitator");
   const given = perRound ? members.find((p) => p.id === me.id)?.consented : state.session.record_consent;
   if (perRound ? me.role !== "facilitator" : me.role === "case_bringer") {
