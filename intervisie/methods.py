@@ -44,8 +44,8 @@ KINDS = (
     "evaluation",
     "checkout",
 )
-# Kinds that reply to another entry (see session.REPLIES_TO).
-REPLYING_KINDS = ("answer",)
+# An answer belongs to a question: the kind each replying kind replies to.
+REPLIES_TO = {"answer": "question"}
 # A turned-away case bringer's own notes: never listed in ``contribute``, only the author reads them.
 NOTE_KIND = "note"
 # Marks come in scales: a person gives at most one value per scale to a contribution.
@@ -346,7 +346,7 @@ def _read_phase(r: Reader, raw, where: str) -> Phase:
     for part in ("client", "consultants"):
         kinds = () if raw.get(part) in (None, []) else r.choices(raw[part], f"{where}.{part}", KINDS)
         for i, kind in enumerate(kinds):
-            if kind in REPLYING_KINDS:
+            if kind in REPLIES_TO:
                 raise r.fail(f"{where}.{part}[{i}]", f"'{kind}' replies to another entry: not in breakouts")
             if kind in kinds[:i]:
                 raise r.fail(f"{where}.{part}[{i}]", f"'{kind}' is listed twice")

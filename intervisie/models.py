@@ -184,7 +184,7 @@ class Contribution(Base):
     flag: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # Structured parts: an action's who/when/measure, the card a question was played from.
     details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    # The question an answer belongs to (see session.REPLIES_TO); None for every other kind.
+    # The question an answer belongs to (see methods.REPLIES_TO); None for every other kind.
     reply_to: Mapped[str | None] = mapped_column(
         ForeignKey("contributions.id", ondelete="CASCADE", name="fk_contributions_reply_to"),
         nullable=True,

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from . import coach
-from .methods import NOTE_KIND, Method, Step, scale_of
+from .methods import NOTE_KIND, REPLIES_TO, Method, Step, scale_of
 
 # No 0/O, 1/I/l: a code read off a projector must not be ambiguous.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -320,10 +320,6 @@ def clean_details(kind: str, details, max_length: int) -> dict | None:
         raise RuleViolation("bad_request")
     cleaned = {name: clean_text(details.get(name, ""), max_length, required=False) for name in ACTION_FIELDS}
     return {name: text for name, text in cleaned.items() if text} or None
-
-
-# An answer belongs to a question: the kind each replying kind replies to.
-REPLIES_TO = {"answer": "question"}
 
 
 def answerable(step: Step, kind: str) -> bool:
